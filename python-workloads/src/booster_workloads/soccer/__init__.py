@@ -1,0 +1,1 @@
+"""The competition's soccer tasks: observation layout, action mapping, official and MJX environments."""
