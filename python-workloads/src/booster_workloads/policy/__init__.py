@@ -1,0 +1,1 @@
+"""Policies in PyTorch: the DDPG actor in the official network's form and its saved files."""
