@@ -1,0 +1,30 @@
+"""Configuration of GPU monitoring, stall detection and progress reporting, shared by the training stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from booster_workloads.config.fields import setting
+
+
+@dataclass(frozen=True)
+class MonitoringConfig:
+    memory_alert_percent: float = setting(
+        95.0, minimum=0.0, maximum=100.0, help="GPU memory use above this percentage raises an error alert."
+    )
+    stall_patience_steps: int = setting(
+        100_000,
+        toy=5_000,
+        minimum=1,
+        help="A reward not improved for this many environment steps is a stall.",
+    )
+    stop_on_alert: bool = setting(
+        True, help="Stop training early (after a final checkpoint) on a stall or memory alert."
+    )
+    progress_log_seconds: float = setting(
+        30.0,
+        toy=5.0,
+        minimum=0.0,
+        exclusive_minimum=True,
+        help="Seconds between progress lines in a job log.",
+    )
