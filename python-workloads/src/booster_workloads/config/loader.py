@@ -69,10 +69,10 @@ def _convert(value: Any, kind: Any) -> Any:
     """Convert ``value`` (from TOML/YAML or a command-line string) to ``kind``; raise ValueError if not."""
     origin = typing.get_origin(kind)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        present = [a for a in typing.get_args(kind) if a is not type(None)]
         if value is None or (isinstance(value, str) and value.lower() in {"none", "null"}):
             return None
-        return _convert(value, args[0])
+        return _convert(value, present[0])
     if origin is tuple:
         args = typing.get_args(kind)
         element = args[0] if args else str
