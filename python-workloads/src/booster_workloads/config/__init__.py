@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from booster_workloads.config.convert import ConvertConfig
+from booster_workloads.config.environment import EnvironmentConfig
 from booster_workloads.config.finetune import FinetuneConfig
 from booster_workloads.config.loader import PROFILES, ConfigError, build_config, config_hash, read_config_file
 from booster_workloads.config.monitoring import MonitoringConfig
@@ -26,6 +27,7 @@ class PipelineConfig:
     run: RunConfig = field(default_factory=RunConfig)
     setup: SetupConfig = field(default_factory=SetupConfig)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
+    environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     convert: ConvertConfig = field(default_factory=ConvertConfig)
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
@@ -50,6 +52,7 @@ __all__ = [
     "PROFILES",
     "ConfigError",
     "ConvertConfig",
+    "EnvironmentConfig",
     "FinetuneConfig",
     "MonitoringConfig",
     "PipelineConfig",

@@ -1,0 +1,1 @@
+"""The three competition tasks on MuJoCo MJX, batched with ``jax.vmap``."""
