@@ -5,6 +5,8 @@ import { Schema } from "@cdktf/provider-databricks/lib/schema";
 import { Volume } from "@cdktf/provider-databricks/lib/volume";
 import { Construct } from "constructs";
 
+const UC_NAME = /^[a-z_][a-z0-9_]{0,254}$/;
+
 export interface UnityCatalogProps {
   readonly catalogName: string;
   /**
@@ -44,6 +46,19 @@ export class UnityCatalog extends Construct {
 
   constructor(scope: Construct, id: string, props: UnityCatalogProps) {
     super(scope, id);
+    const invalid = [
+      ["catalogName", props.catalogName] as const,
+      ["schemaName", props.schemaName] as const,
+      ...props.volumeNames.map((name) => ["volumeNames", name] as const),
+      ...props.modelNames.map((name) => ["modelNames", name] as const),
+    ].filter(([, name]) => !UC_NAME.test(name));
+    if (invalid.length > 0) {
+      throw new Error(
+        invalid
+          .map(([field, name]) => `${this.node.path}: ${field} has "${name}", but Unity Catalog names must be lowercase letters, digits and underscores, not starting with a digit`)
+          .join("\n"),
+      );
+    }
     const comment = props.comment ?? "Managed by the booster-soccer CDKTF stack";
     const createCatalog = props.createCatalog ?? true;
     this.catalogName = props.catalogName;
