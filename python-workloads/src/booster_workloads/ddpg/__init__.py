@@ -1,0 +1,1 @@
+"""DDPG fine-tuning of the converted actor in the official environment (PyTorch)."""
