@@ -1,0 +1,399 @@
+"""SAC training on batched JAX environments: one immutable state, one compiled iteration.
+
+A training iteration (``SACTrainer.iteration``) is a single jit-compiled function: a ``lax.scan``
+over batched environment steps, each followed by a ``lax.scan`` over gradient updates. The Python
+loop in :func:`train` only calls it, times it, reports metrics and writes checkpoints: everything
+impure stays outside compiled code.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from booster_workloads.config.pretrain import PretrainConfig
+from booster_workloads.sac.environment import TrainingEnv, current_observation
+from booster_workloads.sac.losses import make_losses
+from booster_workloads.sac.networks import Actor, Params, TwinCritic, apply_network, sample_squashed_gaussian
+from booster_workloads.sac.normalizer import NormalizerState, init_normalizer, normalize, update_normalizer
+from booster_workloads.sac.replay import ReplayBuffer, Transitions, init_replay_buffer, insert, sample
+
+Metrics = dict[str, float]
+ProgressFn = Callable[[int, Metrics], None]
+
+
+class TrainingState(flax.struct.PyTreeNode):
+    """Everything a run needs to continue exactly; replaced each iteration, never mutated."""
+
+    actor_params: Params
+    critic_params: Params
+    target_critic_params: Params
+    actor_opt_state: optax.OptState
+    critic_opt_state: optax.OptState
+    log_alpha: jax.Array
+    alpha_opt_state: optax.OptState
+    normalizer: NormalizerState
+    replay: ReplayBuffer
+    env_state: Any  # the batched environment state, leading axis num_envs
+    obs: jax.Array  # (num_envs, observation_size), what the policy acts on next
+    episode_return: jax.Array  # (num_envs,), reward summed since each environment's last reset
+    key: jax.Array
+    env_steps: jax.Array  # int32, summed over all parallel environments
+    updates: jax.Array  # int32, gradient updates done
+
+
+@dataclass(frozen=True)
+class IterationPlan:
+    """How the configured step counts map onto compiled calls."""
+
+    num_envs: int
+    warmup_batched_steps: int
+    batched_steps_per_iteration: int
+
+    @property
+    def env_steps_per_iteration(self) -> int:
+        return self.batched_steps_per_iteration * self.num_envs
+
+    @property
+    def warmup_env_steps(self) -> int:
+        return self.warmup_batched_steps * self.num_envs
+
+
+def plan_iterations(config: PretrainConfig) -> IterationPlan:
+    return IterationPlan(
+        num_envs=config.num_envs,
+        warmup_batched_steps=math.ceil(config.warmup_steps / config.num_envs),
+        batched_steps_per_iteration=max(1, config.metrics_every_steps // config.num_envs),
+    )
+
+
+def _as_float(done: jax.Array) -> jax.Array:
+    return jnp.asarray(done, jnp.float32)
+
+
+class SACTrainer:
+    """Builds the networks, losses and compiled functions for one environment and configuration."""
+
+    def __init__(self, env: TrainingEnv, config: PretrainConfig) -> None:
+        if config.batch_size > config.buffer_size:
+            raise ValueError(
+                f"pretrain.batch_size ({config.batch_size}) is larger than pretrain.buffer_size "
+                f"({config.buffer_size}); lower the batch size or raise the buffer size"
+            )
+        if config.num_envs > config.buffer_size:
+            raise ValueError(
+                f"pretrain.num_envs ({config.num_envs}) is larger than pretrain.buffer_size "
+                f"({config.buffer_size}); one batched step must fit in the replay buffer"
+            )
+        self.env = env
+        self.config = config
+        self.plan = plan_iterations(config)
+        self.observation_size = int(env.observation_size)
+        self.action_size = int(env.action_size)
+        self.actor = Actor(hidden_sizes=tuple(config.actor_hidden_sizes), action_size=self.action_size)
+        self.critic = TwinCritic(hidden_sizes=tuple(config.critic_hidden_sizes))
+        self.actor_optimizer = optax.adam(config.actor_learning_rate)
+        self.critic_optimizer = optax.adam(config.critic_learning_rate)
+        self.alpha_optimizer = optax.adam(config.alpha_learning_rate)
+        self.target_entropy = config.target_entropy_per_action * self.action_size
+        self.losses = make_losses(
+            self.actor, self.critic, gamma=config.gamma, target_entropy=self.target_entropy
+        )
+        self.init = jax.jit(self._init)
+        self.prefill = jax.jit(self._prefill)
+        self.iteration = jax.jit(self._iteration)
+        self._compiled_iteration: Any = None
+        self.compile_seconds = 0.0
+
+    def compiled_iteration(self, example: TrainingState) -> Any:
+        """The training iteration compiled ahead of time for ``example``'s shapes (once per trainer),
+        so compile time is measured apart from training time."""
+        if self._compiled_iteration is None:
+            started = time.perf_counter()
+            self._compiled_iteration = self.iteration.lower(example).compile()
+            self.compile_seconds = time.perf_counter() - started
+        return self._compiled_iteration
+
+    # ------------------------------------------------------------------------------ state
+
+    def _init(self, key: jax.Array) -> TrainingState:
+        actor_key, critic_key, env_key, train_key = jax.random.split(key, 4)
+        dummy_obs = jnp.zeros((1, self.observation_size), jnp.float32)
+        dummy_action = jnp.zeros((1, self.action_size), jnp.float32)
+        actor_params = self.actor.init(actor_key, dummy_obs)
+        critic_params = self.critic.init(critic_key, dummy_obs, dummy_action)
+        log_alpha = jnp.asarray(math.log(self.config.initial_alpha), jnp.float32)
+        env_state = jax.vmap(self.env.reset)(jax.random.split(env_key, self.config.num_envs))
+        return TrainingState(
+            actor_params=actor_params,
+            critic_params=critic_params,
+            target_critic_params=critic_params,
+            actor_opt_state=self.actor_optimizer.init(actor_params),
+            critic_opt_state=self.critic_optimizer.init(critic_params),
+            log_alpha=log_alpha,
+            alpha_opt_state=self.alpha_optimizer.init(log_alpha),
+            normalizer=init_normalizer(self.observation_size),
+            replay=init_replay_buffer(self.config.buffer_size, self.observation_size, self.action_size),
+            env_state=env_state,
+            obs=jnp.asarray(current_observation(env_state), jnp.float32),
+            episode_return=jnp.zeros((self.config.num_envs,), jnp.float32),
+            key=train_key,
+            env_steps=jnp.zeros((), jnp.int32),
+            updates=jnp.zeros((), jnp.int32),
+        )
+
+    def normalized(self, state: TrainingState, obs: jax.Array) -> jax.Array:
+        return normalize(state.normalizer, obs, self.config.normalize_observations)
+
+    # ------------------------------------------------------------------------------ acting
+
+    def _env_step(
+        self, state: TrainingState, key: jax.Array, random_actions: bool
+    ) -> tuple[TrainingState, dict[str, jax.Array]]:
+        """Step every environment once and store the transitions; returns per-step statistics."""
+        if random_actions:
+            action = jax.random.uniform(key, (self.config.num_envs, self.action_size), jnp.float32, -1.0, 1.0)
+        else:
+            output = apply_network(self.actor, state.actor_params, self.normalized(state, state.obs))
+            action, _ = sample_squashed_gaussian(output, key)
+        env_state, out = jax.vmap(self.env.step)(state.env_state, action)
+        reward = jnp.asarray(out.reward, jnp.float32)
+        terminated = _as_float(out.terminated)
+        done = jnp.maximum(terminated, _as_float(out.truncated))
+        # Truncation (time limit) is not a terminal state: its value is bootstrapped; only a true
+        # termination (fall, goal) cuts the return.
+        transitions = Transitions(
+            obs=state.obs,
+            action=action,
+            reward=reward,
+            discount=1.0 - terminated,
+            next_obs=jnp.asarray(out.next_obs, jnp.float32),
+        )
+        normalizer = state.normalizer
+        if self.config.normalize_observations:
+            normalizer = update_normalizer(normalizer, state.obs)
+        episode_return = state.episode_return + reward
+        stats = {
+            "reward_sum": jnp.sum(reward),
+            "finished_episodes": jnp.sum(done),
+            "finished_return_sum": jnp.sum(episode_return * done),
+        }
+        for name, value in out.metrics.items():
+            stats[f"env/{name}"] = jnp.mean(jnp.asarray(value, jnp.float32))
+        new_state = state.replace(
+            replay=insert(state.replay, transitions),
+            normalizer=normalizer,
+            env_state=env_state,
+            obs=jnp.asarray(current_observation(env_state), jnp.float32),
+            episode_return=episode_return * (1.0 - done),
+            env_steps=state.env_steps + self.config.num_envs,
+        )
+        return new_state, stats
+
+    def _prefill(self, state: TrainingState) -> TrainingState:
+        """Fill the replay buffer (and the normaliser) with uniformly random actions."""
+
+        def body(carry: TrainingState, _: None) -> tuple[TrainingState, None]:
+            key, step_key = jax.random.split(carry.key)
+            carry, _stats = self._env_step(carry.replace(key=key), step_key, random_actions=True)
+            return carry, None
+
+        state, _ = jax.lax.scan(body, state, None, length=self.plan.warmup_batched_steps)
+        return state
+
+    # ------------------------------------------------------------------------------ learning
+
+    def _update(self, state: TrainingState, key: jax.Array) -> tuple[TrainingState, dict[str, jax.Array]]:
+        """One gradient step on temperature, critics and actor, then the Polyak target update."""
+        sample_key, alpha_key, critic_key, actor_key = jax.random.split(key, 4)
+        batch = sample(state.replay, sample_key, self.config.batch_size)
+        batch = batch.replace(
+            obs=self.normalized(state, batch.obs), next_obs=self.normalized(state, batch.next_obs)
+        )
+
+        alpha_loss, alpha_grad = jax.value_and_grad(self.losses.alpha_loss)(
+            state.log_alpha, state.actor_params, batch.obs, alpha_key
+        )
+        alpha_step, alpha_opt_state = self.alpha_optimizer.update(alpha_grad, state.alpha_opt_state)
+        log_alpha = optax.apply_updates(state.log_alpha, alpha_step)
+        alpha = jax.lax.stop_gradient(jnp.exp(log_alpha))
+
+        critic_loss, critic_grad = jax.value_and_grad(self.losses.critic_loss)(
+            state.critic_params, state.target_critic_params, state.actor_params, alpha, batch, critic_key
+        )
+        critic_step, critic_opt_state = self.critic_optimizer.update(critic_grad, state.critic_opt_state)
+        critic_params = optax.apply_updates(state.critic_params, critic_step)
+
+        actor_loss, actor_grad = jax.value_and_grad(self.losses.actor_loss)(
+            state.actor_params, critic_params, alpha, batch.obs, actor_key
+        )
+        actor_step, actor_opt_state = self.actor_optimizer.update(actor_grad, state.actor_opt_state)
+        actor_params = optax.apply_updates(state.actor_params, actor_step)
+
+        target_critic_params = optax.incremental_update(
+            critic_params, state.target_critic_params, self.config.tau
+        )
+        new_state = state.replace(
+            actor_params=actor_params,
+            critic_params=critic_params,
+            target_critic_params=target_critic_params,
+            actor_opt_state=actor_opt_state,
+            critic_opt_state=critic_opt_state,
+            log_alpha=log_alpha,
+            alpha_opt_state=alpha_opt_state,
+            updates=state.updates + 1,
+        )
+        return new_state, {"critic_loss": critic_loss, "actor_loss": actor_loss, "alpha_loss": alpha_loss}
+
+    def _iteration(self, state: TrainingState) -> tuple[TrainingState, dict[str, jax.Array]]:
+        """``batched_steps_per_iteration`` x (step all environments, then ``updates_per_env_step`` updates)."""
+
+        def updates_body(carry: TrainingState, key: jax.Array) -> tuple[TrainingState, dict[str, jax.Array]]:
+            return self._update(carry, key)
+
+        def step_body(carry: TrainingState, _: None) -> tuple[TrainingState, dict[str, jax.Array]]:
+            key, act_key, update_key = jax.random.split(carry.key, 3)
+            carry, step_stats = self._env_step(carry.replace(key=key), act_key, random_actions=False)
+            update_keys = jax.random.split(update_key, self.config.updates_per_env_step)
+            carry, update_stats = jax.lax.scan(updates_body, carry, update_keys)
+            step_stats.update({name: jnp.mean(value) for name, value in update_stats.items()})
+            return carry, step_stats
+
+        state, stats = jax.lax.scan(step_body, state, None, length=self.plan.batched_steps_per_iteration)
+        finished = jnp.sum(stats.pop("finished_episodes"))
+        finished_return = jnp.sum(stats.pop("finished_return_sum"))
+        reward_sum = jnp.sum(stats.pop("reward_sum"))
+        metrics = {name: jnp.mean(value) for name, value in stats.items()}
+        metrics["reward_mean"] = reward_sum / self.plan.env_steps_per_iteration
+        metrics["finished_episodes"] = finished
+        metrics["episode_return"] = jnp.where(
+            finished > 0, finished_return / jnp.maximum(finished, 1.0), jnp.nan
+        )
+        metrics["alpha"] = jnp.exp(state.log_alpha)
+        return state, metrics
+
+    # ------------------------------------------------------------------------------ acting outside
+
+    def deterministic_policy(self, state: TrainingState) -> Callable[[jax.Array], jax.Array]:
+        """obs -> tanh(mean) with the state's actor and normaliser (for evaluation)."""
+
+        def policy(obs: jax.Array) -> jax.Array:
+            output = apply_network(self.actor, state.actor_params, self.normalized(state, obs))
+            mean, _ = jnp.split(output, 2, axis=-1)
+            return jnp.tanh(mean)
+
+        return policy
+
+
+def training_metrics(raw: Mapping[str, jax.Array], env_steps_per_second: float) -> Metrics:
+    """The compiled iteration's statistics under their reported names (``train/*``, ``env/*``)."""
+    metrics: Metrics = {"train/env_steps_per_second": env_steps_per_second}
+    for name, value in raw.items():
+        number = float(value)
+        if math.isnan(number):
+            continue  # e.g. no episode finished during the iteration
+        metrics[name if "/" in name else f"train/{name}"] = number
+    return metrics
+
+
+@dataclass
+class TrainResult:
+    state: TrainingState
+    env_steps: int
+    resumed_from_env_steps: int | None
+    compile_seconds: float
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def state_env_steps(state: TrainingState) -> int:
+    return int(np.asarray(state.env_steps))
+
+
+def _unused(*_: Any) -> None:
+    return None
+
+
+def train(
+    trainer: SACTrainer,
+    *,
+    seed: int,
+    checkpointer: Any | None = None,
+    progress_fn: ProgressFn = _unused,
+    gpu_stats_fn: Callable[[], Mapping[str, float]] | None = None,
+    log: logging.Logger | None = None,
+) -> TrainResult:
+    """Train until ``total_env_steps``, resuming from the newest committed checkpoint if there is one.
+
+    ``checkpointer`` is a :class:`booster_workloads.sac.state_io.StateCheckpointer`; without one the
+    run neither saves nor resumes. ``progress_fn(env_steps, metrics)`` is called after every
+    iteration (every ``metrics_every_steps``), with ``gpu/*`` entries merged in every
+    ``gpu_stats_every_steps`` when ``gpu_stats_fn`` is given.
+    """
+    log = log or logging.getLogger(__name__)
+    config = trainer.config
+    history: list[dict[str, float]] = []
+    resumed_from: int | None = None
+    state: TrainingState | None = None
+    template = trainer.init(jax.random.PRNGKey(seed))
+    if checkpointer is not None:
+        restored = checkpointer.restore(template)
+        if restored is not None:
+            state, history = restored
+            resumed_from = state_env_steps(state)
+            log.info("resumed SAC training at %d environment steps", resumed_from)
+    if state is None:
+        state = template
+        if trainer.plan.warmup_batched_steps > 0:
+            started = time.perf_counter()
+            state = trainer.prefill(state)
+            jax.block_until_ready(state)
+            log.info(
+                "filled the replay buffer with %d random-action steps in %.1f s",
+                state_env_steps(state),
+                time.perf_counter() - started,
+            )
+
+    compiled_iteration = trainer.compiled_iteration(state)
+    compile_seconds = trainer.compile_seconds
+    log.info("compiled the training iteration in %.1f s", compile_seconds)
+
+    env_steps = state_env_steps(state)
+    last_checkpoint = env_steps
+    last_gpu_stats = env_steps - config.gpu_stats_every_steps
+    while env_steps < config.total_env_steps:
+        started = time.perf_counter()
+        state, raw_metrics = compiled_iteration(state)
+        raw_metrics = jax.device_get(raw_metrics)
+        elapsed = time.perf_counter() - started
+        env_steps = state_env_steps(state)
+        metrics = training_metrics(raw_metrics, trainer.plan.env_steps_per_iteration / max(elapsed, 1e-9))
+        metrics["train/updates"] = float(np.asarray(state.updates))
+        if gpu_stats_fn is not None and env_steps - last_gpu_stats >= config.gpu_stats_every_steps:
+            metrics.update(gpu_stats_fn())
+            last_gpu_stats = env_steps
+        history.append({"env_steps": float(env_steps), **metrics})
+        progress_fn(env_steps, metrics)
+        finished = env_steps >= config.total_env_steps
+        crossed = (
+            env_steps // config.checkpoint_every_steps > last_checkpoint // config.checkpoint_every_steps
+        )
+        if checkpointer is not None and (crossed or finished):
+            checkpointer.save(state, history)
+            last_checkpoint = env_steps
+    return TrainResult(
+        state=state,
+        env_steps=env_steps,
+        resumed_from_env_steps=resumed_from,
+        compile_seconds=compile_seconds,
+        history=history,
+    )
