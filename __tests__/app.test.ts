@@ -25,7 +25,12 @@ describe("the app", () => {
       { ...dev, terraformCloud: { organization: "booster", workspace: "booster-soccer-dev" } },
       { ...prod, terraformCloud: { organization: "booster", workspace: "booster-soccer-prod" } },
     ];
-    const { app, skippedValidation } = buildApp({ repositoryRoot: fixtureRepo(), outdir, environments: withCloud, searchPath: "/nonexistent" });
+    const { app, skippedValidation } = buildApp({
+      repositoryRoot: fixtureRepo(),
+      outdir,
+      environments: withCloud,
+      searchPath: "/nonexistent",
+    });
     expect(skippedValidation).toMatch(/no terraform on PATH/);
     expect(() => app.synth()).not.toThrow();
     const stack = JSON.parse(readFileSync(path.join(outdir, "stacks", "prod", "cdk.tf.json"), "utf8"));
@@ -33,7 +38,10 @@ describe("the app", () => {
   });
 
   it("keeps cdktf's validations when state is local", () => {
-    expect(buildApp({ repositoryRoot: fixtureRepo(), outdir: mkdtempSync(path.join(tmpdir(), "booster-out-")), searchPath: "" }).skippedValidation).toBeUndefined();
+    expect(
+      buildApp({ repositoryRoot: fixtureRepo(), outdir: mkdtempSync(path.join(tmpdir(), "booster-out-")), searchPath: "" })
+        .skippedValidation,
+    ).toBeUndefined();
   });
 
   it("finds terraform only where an executable of that name is", () => {

@@ -44,12 +44,22 @@ describe("UnityCatalog", () => {
         { principal: "readers", privileges: ["USE_CATALOG"] },
       ],
     });
-    expect(uc.volumePaths).toEqual({ checkpoints: "/Volumes/booster_soccer/rl_models/checkpoints", artifacts: "/Volumes/booster_soccer/rl_models/artifacts" });
+    expect(uc.volumePaths).toEqual({
+      checkpoints: "/Volumes/booster_soccer/rl_models/checkpoints",
+      artifacts: "/Volumes/booster_soccer/rl_models/artifacts",
+    });
   });
 
   it("leaves an existing catalog and its grants alone", () => {
     const { stack } = bareStack();
-    new UnityCatalog(stack, "UC", { catalogName: "shared", createCatalog: false, schemaName: "s", volumeNames: [], modelNames: [], jobPrincipal: "sp" });
+    new UnityCatalog(stack, "UC", {
+      catalogName: "shared",
+      createCatalog: false,
+      schemaName: "s",
+      volumeNames: [],
+      modelNames: [],
+      jobPrincipal: "sp",
+    });
     const json = JSON.parse(Testing.synth(stack));
     expect(json.resource.databricks_catalog).toBeUndefined();
     expect(Object.values(json.resource.databricks_grants).some((g: any) => g.catalog)).toBe(false);
@@ -66,7 +76,12 @@ describe("UnityCatalog", () => {
 describe("TrainPool", () => {
   it("defaults to the spec's preemptible L4 pool", () => {
     const { stack } = bareStack();
-    new TrainPool(stack, "Pool", { poolName: "p", zone: "us-central1-a", preloadedSparkVersion: "16.4.x-scala2.12", preloadedDockerImage: "r/i:t" });
+    new TrainPool(stack, "Pool", {
+      poolName: "p",
+      zone: "us-central1-a",
+      preloadedSparkVersion: "16.4.x-scala2.12",
+      preloadedDockerImage: "r/i:t",
+    });
     expect(Testing.synth(stack)).toHaveResourceWithProperties(InstancePool, {
       instance_pool_name: "p",
       node_type_id: "g2-standard-12",
@@ -82,7 +97,9 @@ describe("TrainPool", () => {
   it("takes preemptible with fallback when asked", () => {
     const { stack } = bareStack();
     new TrainPool(stack, "Pool", { poolName: "p", zone: "z", preloadedSparkVersion: "v", availability: "PREEMPTIBLE_WITH_FALLBACK_GCP" });
-    expect(Testing.synth(stack)).toHaveResourceWithProperties(InstancePool, { gcp_attributes: { gcp_availability: "PREEMPTIBLE_WITH_FALLBACK_GCP", zone_id: "z" } });
+    expect(Testing.synth(stack)).toHaveResourceWithProperties(InstancePool, {
+      gcp_attributes: { gcp_availability: "PREEMPTIBLE_WITH_FALLBACK_GCP", zone_id: "z" },
+    });
   });
 
   it("keeps the resource id stable (renaming it would replace the pool)", () => {
@@ -140,7 +157,9 @@ describe("TrainingJob", () => {
 
   it("fails when a task needs a parameter the job does not define", () => {
     const { stack } = bareStack();
-    expect(() => new TrainingJob(stack, "Job", { ...base, parameters: { catalog: "c" } })).toThrow(/task setup takes parameters schema, profile, seed, experiment that the job does not define/);
+    expect(() => new TrainingJob(stack, "Job", { ...base, parameters: { catalog: "c" } })).toThrow(
+      /task setup takes parameters schema, profile, seed, experiment that the job does not define/,
+    );
   });
 
   it("has no schedule, notifications or run_as unless configured", () => {

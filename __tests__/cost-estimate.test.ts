@@ -23,7 +23,9 @@ describe("cost estimate", () => {
 
   it("changes with configuration: hours, prices and availability", () => {
     const base = estimateRunCost(configWith({}, dev)).configured.totalUsd;
-    const longer = estimateRunCost(configWith({ cost: { ...configWith().cost, taskHours: { ...configWith().cost.taskHours, pretrain: 4 } } }, dev));
+    const longer = estimateRunCost(
+      configWith({ cost: { ...configWith().cost, taskHours: { ...configWith().cost.taskHours, pretrain: 4 } } }, dev),
+    );
     expect(longer.configured.totalUsd).toBeGreaterThan(base);
     const pricier = estimateRunCost(configWith({ cost: { ...configWith().cost, jobsDbuPrice: 0.3 } }, dev));
     expect(pricier.configured.dbuUsd).toBeCloseTo(2 * estimateRunCost(configWith({}, dev)).configured.dbuUsd, 6);

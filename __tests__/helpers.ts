@@ -45,7 +45,11 @@ export function configWith(patch: Patch = {}, base: EnvironmentOverrides = dev):
 export interface SynthesizedStack {
   readonly stack: PipelineStack;
   readonly synthesized: string;
-  readonly json: { resource: Record<string, Record<string, Record<string, unknown>>>; terraform: Record<string, unknown>; output: Record<string, { value: unknown }> };
+  readonly json: {
+    resource: Record<string, Record<string, Record<string, unknown>>>;
+    terraform: Record<string, unknown>;
+    output: Record<string, { value: unknown }>;
+  };
 }
 
 let sharedFixture: string | undefined;

@@ -28,7 +28,9 @@ describe("the job matches the pipeline manifest", () => {
       expect(task.max_retries).toBe(expected.max_retries);
       expect(task.retry_on_timeout).toBe(expected.retry_on_timeout);
       expect(task.job_cluster_key).toBe(CLUSTER_KEYS[expected.compute as "cpu" | "gpu"]);
-      expect(task.library).toEqual([{ whl: expect.stringMatching(/\/wheels\/[0-9a-f]{16}\/booster_workloads-0\.1\.0-py3-none-any\.whl$/) }]);
+      expect(task.library).toEqual([
+        { whl: expect.stringMatching(/\/wheels\/[0-9a-f]{16}\/booster_workloads-0\.1\.0-py3-none-any\.whl$/) },
+      ]);
     }
   });
 

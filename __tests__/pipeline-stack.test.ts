@@ -158,7 +158,13 @@ describe("ml-runtime mode", () => {
     const gpu = job.job_cluster.find((c: any) => c.job_cluster_key === CLUSTER_KEYS.gpu).new_cluster;
     expect(gpu.spark_version).toBe("16.4.x-gpu-ml-scala2.12");
     expect(gpu.docker_image).toBeUndefined();
-    expect(gpu.init_scripts).toEqual([{ volumes: { destination: expect.stringMatching(/^\/Volumes\/booster_soccer_dev\/rl_models\/scripts\/init\/[0-9a-f]{16}\/install_mjx\.sh$/) } }]);
+    expect(gpu.init_scripts).toEqual([
+      {
+        volumes: {
+          destination: expect.stringMatching(/^\/Volumes\/booster_soccer_dev\/rl_models\/scripts\/init\/[0-9a-f]{16}\/install_mjx\.sh$/),
+        },
+      },
+    ]);
     expect(json.resource.google_artifact_registry_repository).toBeUndefined();
     expect(onlyResource(json, "databricks_instance_pool").preloaded_docker_image).toBeUndefined();
   });
@@ -166,8 +172,14 @@ describe("ml-runtime mode", () => {
 
 describe("Terraform Cloud", () => {
   it("writes a cloud block with the environment's named workspace instead of local state", () => {
-    const { synthesized, json } = makeStack(configWith({ terraformCloud: { organization: "booster", workspace: "booster-soccer-dev" } }, dev));
-    expect(json.terraform.cloud).toEqual({ hostname: "app.terraform.io", organization: "booster", workspaces: { name: "booster-soccer-dev" } });
+    const { synthesized, json } = makeStack(
+      configWith({ terraformCloud: { organization: "booster", workspace: "booster-soccer-dev" } }, dev),
+    );
+    expect(json.terraform.cloud).toEqual({
+      hostname: "app.terraform.io",
+      organization: "booster",
+      workspaces: { name: "booster-soccer-dev" },
+    });
     expect(json.terraform.backend).toBeUndefined();
     expect(CloudBackend).toBeDefined();
     expect(synthesized).not.toContain("tfstate");

@@ -22,20 +22,28 @@ describe("configuration validation", () => {
   });
 
   it("reports every problem at once", () => {
-    const problems = validateEnvironment(configWith({ pool: { maxCapacity: 0 }, gcp: { projectId: "" }, job: { onFailureEmails: ["nobody"] } }));
+    const problems = validateEnvironment(
+      configWith({ pool: { maxCapacity: 0 }, gcp: { projectId: "" }, job: { onFailureEmails: ["nobody"] } }),
+    );
     expect(problems.length).toBeGreaterThanOrEqual(3);
   });
 
   it("fails when pool capacity is below 1", () => {
-    expect(synthDev({ pool: { maxCapacity: 0 } })).toThrow(/environment "dev": pool\.maxCapacity is 0, but it must be an integer of at least 1/);
+    expect(synthDev({ pool: { maxCapacity: 0 } })).toThrow(
+      /environment "dev": pool\.maxCapacity is 0, but it must be an integer of at least 1/,
+    );
   });
 
   it("fails when min idle instances exceed max capacity", () => {
-    expect(synthDev({ pool: { minIdleInstances: 3, maxCapacity: 2 } })).toThrow(/pool\.minIdleInstances is 3, but it must not exceed pool\.maxCapacity \(2\)/);
+    expect(synthDev({ pool: { minIdleInstances: 3, maxCapacity: 2 } })).toThrow(
+      /pool\.minIdleInstances is 3, but it must not exceed pool\.maxCapacity \(2\)/,
+    );
   });
 
   it("fails when the GPU node type is of an unknown family", () => {
-    expect(synthDev({ pool: { nodeType: "n2-standard-8" } })).toThrow(/pool\.nodeType is "n2-standard-8", but GPU tasks need a GPU machine family \(g2-, a2-, a3-\)/);
+    expect(synthDev({ pool: { nodeType: "n2-standard-8" } })).toThrow(
+      /pool\.nodeType is "n2-standard-8", but GPU tasks need a GPU machine family \(g2-, a2-, a3-\)/,
+    );
   });
 
   it("fails when an ML runtime is configured with the container image", () => {
@@ -51,13 +59,15 @@ describe("configuration validation", () => {
     expect(synthDev({ job: { ...configWith().job, schedule: { quartzCron: "0 0 2 * * *", timezone: "UTC", paused: true } } })).toThrow(
       /exactly one of day-of-month and day-of-week must be '\?'/,
     );
-    expect(synthDev({ job: { ...configWith().job, schedule: { quartzCron: "0 0 25 * * ?", timezone: "UTC", paused: true } } })).toThrow(/field hours "25"/);
+    expect(synthDev({ job: { ...configWith().job, schedule: { quartzCron: "0 0 25 * * ?", timezone: "UTC", paused: true } } })).toThrow(
+      /field hours "25"/,
+    );
   });
 
   it("fails when the time zone is unknown", () => {
-    expect(synthDev({ job: { ...configWith().job, schedule: { quartzCron: "0 0 2 * * ?", timezone: "Mars/Olympus", paused: true } } })).toThrow(
-      /job\.schedule\.timezone is "Mars\/Olympus", but it must be an IANA time zone id/,
-    );
+    expect(
+      synthDev({ job: { ...configWith().job, schedule: { quartzCron: "0 0 2 * * ?", timezone: "Mars/Olympus", paused: true } } }),
+    ).toThrow(/job\.schedule\.timezone is "Mars\/Olympus", but it must be an IANA time zone id/);
   });
 
   it("fails when the GCP project is missing", () => {
@@ -66,11 +76,15 @@ describe("configuration validation", () => {
 
   it("fails when the workspace host is missing or not a GCP workspace URL", () => {
     expect(synthDev({ databricks: { workspaceHost: "" } })).toThrow(/databricks\.workspaceHost is "", but a workspace URL is required/);
-    expect(synthDev({ databricks: { workspaceHost: "http://example.com" } })).toThrow(/it must look like https:\/\/<id>\.<n>\.gcp\.databricks\.com/);
+    expect(synthDev({ databricks: { workspaceHost: "http://example.com" } })).toThrow(
+      /it must look like https:\/\/<id>\.<n>\.gcp\.databricks\.com/,
+    );
   });
 
   it("fails when the catalog or schema name is invalid", () => {
-    expect(synthDev({ catalog: { name: "Booster-Soccer" } })).toThrow(/catalog\.name is "Booster-Soccer", but Unity Catalog names must be lowercase/);
+    expect(synthDev({ catalog: { name: "Booster-Soccer" } })).toThrow(
+      /catalog\.name is "Booster-Soccer", but Unity Catalog names must be lowercase/,
+    );
     expect(synthDev({ catalog: { schema: "9models" } })).toThrow(/catalog\.schema is "9models"/);
   });
 
@@ -82,7 +96,9 @@ describe("configuration validation", () => {
   });
 
   it("fails when a notification address is not an e-mail", () => {
-    expect(synthDev({ job: { ...configWith().job, onFailureEmails: ["ops-team"] } })).toThrow(/job\.onFailureEmails\[0\] is "ops-team", but it must be an e-mail address/);
+    expect(synthDev({ job: { ...configWith().job, onFailureEmails: ["ops-team"] } })).toThrow(
+      /job\.onFailureEmails\[0\] is "ops-team", but it must be an e-mail address/,
+    );
   });
 
   it("fails when retries are negative", () => {
@@ -92,19 +108,27 @@ describe("configuration validation", () => {
   });
 
   it("fails when the availability is unknown", () => {
-    expect(synthDev({ pool: { availability: "SPOT" } })).toThrow(/pool\.availability is "SPOT", but it must be one of PREEMPTIBLE_GCP, PREEMPTIBLE_WITH_FALLBACK_GCP, ON_DEMAND_GCP/);
+    expect(synthDev({ pool: { availability: "SPOT" } })).toThrow(
+      /pool\.availability is "SPOT", but it must be one of PREEMPTIBLE_GCP, PREEMPTIBLE_WITH_FALLBACK_GCP, ON_DEMAND_GCP/,
+    );
   });
 
   it("fails when more concurrent runs are allowed than the pool has nodes", () => {
-    expect(synthDev({ job: { ...configWith().job, maxConcurrentRuns: 3 } })).toThrow(/job\.maxConcurrentRuns is 3, but it must not exceed pool\.maxCapacity \(2\)/);
+    expect(synthDev({ job: { ...configWith().job, maxConcurrentRuns: 3 } })).toThrow(
+      /job\.maxConcurrentRuns is 3, but it must not exceed pool\.maxCapacity \(2\)/,
+    );
   });
 
   it("fails when container mode has no image puller", () => {
-    expect(synthDev({ image: { pullerMember: undefined } })).toThrow(/image\.pullerMember is nothing, but container mode needs the IAM member/);
+    expect(synthDev({ image: { pullerMember: undefined } })).toThrow(
+      /image\.pullerMember is nothing, but container mode needs the IAM member/,
+    );
   });
 
   it("fails when a job parameter override is not a manifest parameter", () => {
-    expect(synthDev({ job: { ...configWith().job, parameterOverrides: { steps: "5" } } })).toThrow(/job\.parameterOverrides\.steps is "5", but the key must be a job parameter/);
+    expect(synthDev({ job: { ...configWith().job, parameterOverrides: { steps: "5" } } })).toThrow(
+      /job\.parameterOverrides\.steps is "5", but the key must be a job parameter/,
+    );
   });
 
   it("fails when two environments share a name", () => {
@@ -141,7 +165,9 @@ describe("cluster rules aspect", () => {
         ...singleNode,
         sparkConf: { ...singleNode.sparkConf, "spark.databricks.unityCatalog.volumes.enabled": "true" },
       }),
-    ).toThrow(/environment "dev": dev\/Extra cluster: spark_version is "16\.4\.x-gpu-ml-scala2\.12" with a docker_image, but Databricks Container Services does not support ML runtimes/);
+    ).toThrow(
+      /environment "dev": dev\/Extra cluster: spark_version is "16\.4\.x-gpu-ml-scala2\.12" with a docker_image, but Databricks Container Services does not support ML runtimes/,
+    );
   });
 
   it("fails when a single-node cluster lacks the single-node configuration", () => {
@@ -152,7 +178,12 @@ describe("cluster rules aspect", () => {
 
   it("fails when a pool cluster carries its own GCP availability", () => {
     expect(
-      synthWithExtraCluster({ sparkVersion: "16.4.x-scala2.12", instancePoolId: "pool-1", gcpAttributes: { availability: "ON_DEMAND_GCP" }, ...singleNode }),
+      synthWithExtraCluster({
+        sparkVersion: "16.4.x-scala2.12",
+        instancePoolId: "pool-1",
+        gcpAttributes: { availability: "ON_DEMAND_GCP" },
+        ...singleNode,
+      }),
     ).toThrow(/gcp_attributes sets availability on a pool cluster, but preemptibility and zone come from the pool/);
   });
 
@@ -161,7 +192,9 @@ describe("cluster rules aspect", () => {
       const { stack } = makeStack(configWith({}, dev));
       new Job(stack, "OtherJob", {
         name: "other",
-        jobCluster: [{ jobClusterKey: "main", newCluster: { sparkVersion: "16.4.x-scala2.12", nodeTypeId: "n2-standard-4", numWorkers: 0 } }],
+        jobCluster: [
+          { jobClusterKey: "main", newCluster: { sparkVersion: "16.4.x-scala2.12", nodeTypeId: "n2-standard-4", numWorkers: 0 } },
+        ],
       });
       return Testing.synth(stack);
     }).toThrow(/dev\/OtherJob job_cluster main: spark_conf\.spark\.databricks\.cluster\.profile/);

@@ -54,7 +54,9 @@ describe("workload bundle", () => {
   it("fails when the init script is missing, naming the file", () => {
     const root = makeFixtureRepo();
     rmSync(path.join(root, "docker", "install_mjx.sh"));
-    expect(() => bundleIn(root)).toThrow(/init script docker\/install_mjx\.sh is missing under .*; it is generated from python-workloads\/requirements\.lock/);
+    expect(() => bundleIn(root)).toThrow(
+      /init script docker\/install_mjx\.sh is missing under .*; it is generated from python-workloads\/requirements\.lock/,
+    );
   });
 
   it("fails when pyproject.toml has no version", () => {
@@ -64,7 +66,9 @@ describe("workload bundle", () => {
   });
 
   it("reads the version from the [project] table and names the wheel as uv build does", () => {
-    const root = makeFixtureRepo({ "python-workloads/pyproject.toml": '[tool.x]\nversion = "9"\n[project]\nname = "a"\nversion = "1.2.3"\n' });
+    const root = makeFixtureRepo({
+      "python-workloads/pyproject.toml": '[tool.x]\nversion = "9"\n[project]\nname = "a"\nversion = "1.2.3"\n',
+    });
     expect(readProjectVersion(path.join(root, "python-workloads", "pyproject.toml"))).toBe("1.2.3");
     expect(wheelFileName("booster-workloads", "1.2.3")).toBe("booster_workloads-1.2.3-py3-none-any.whl");
   });

@@ -33,7 +33,8 @@ export function loadEnvironments(list: readonly EnvironmentOverrides[] = ENVIRON
   const problems = configs.flatMap(validateEnvironment);
   const names = configs.map((config) => config.name);
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);
-  if (duplicate !== undefined) problems.push(`environment "${duplicate}": name is used by more than one environment, but names must be unique`);
+  if (duplicate !== undefined)
+    problems.push(`environment "${duplicate}": name is used by more than one environment, but names must be unique`);
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return configs;
 }

@@ -180,6 +180,6 @@ export type EnvironmentOverrides = {
     : EnvironmentConfig[K] extends readonly unknown[]
       ? EnvironmentConfig[K]
       : EnvironmentConfig[K] extends object
-      ? Partial<EnvironmentConfig[K]>
-      : EnvironmentConfig[K];
+        ? Partial<EnvironmentConfig[K]>
+        : EnvironmentConfig[K];
 };

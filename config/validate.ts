@@ -106,7 +106,11 @@ export function validateEnvironment(config: EnvironmentConfig): string[] {
     }
   }
   if (config.runtimeMode === "container" && databricks.sparkVersion.includes("-ml-")) {
-    fail("databricks.sparkVersion", databricks.sparkVersion, "container mode needs a standard runtime: Databricks Container Services does not support ML runtimes");
+    fail(
+      "databricks.sparkVersion",
+      databricks.sparkVersion,
+      "container mode needs a standard runtime: Databricks Container Services does not support ML runtimes",
+    );
   }
   if (!databricks.mlGpuSparkVersion.includes("-gpu-ml-")) {
     fail("databricks.mlGpuSparkVersion", databricks.mlGpuSparkVersion, "it must be a GPU ML runtime (…-gpu-ml-scala…)");
@@ -116,11 +120,16 @@ export function validateEnvironment(config: EnvironmentConfig): string[] {
   }
 
   const { catalog } = config;
-  for (const [field, value] of [["catalog.name", catalog.name], ["catalog.schema", catalog.schema]] as const) {
-    if (!UC_NAME.test(value)) fail(field, value, "Unity Catalog names must be lowercase letters, digits and underscores, not starting with a digit");
+  for (const [field, value] of [
+    ["catalog.name", catalog.name],
+    ["catalog.schema", catalog.schema],
+  ] as const) {
+    if (!UC_NAME.test(value))
+      fail(field, value, "Unity Catalog names must be lowercase letters, digits and underscores, not starting with a digit");
   }
   for (const [key, volume] of Object.entries(manifest.volumes)) {
-    if (!UC_NAME.test(volume)) fail(`manifest volumes.${key}`, volume, "Unity Catalog names must be lowercase letters, digits and underscores");
+    if (!UC_NAME.test(volume))
+      fail(`manifest volumes.${key}`, volume, "Unity Catalog names must be lowercase letters, digits and underscores");
   }
   if (catalog.storageRoot !== undefined && !/^gs:\/\/[a-z0-9][a-z0-9._-]{1,221}(\/.*)?$/.test(catalog.storageRoot)) {
     fail("catalog.storageRoot", catalog.storageRoot, "it must be a gs:// URL");
@@ -145,7 +154,8 @@ export function validateEnvironment(config: EnvironmentConfig): string[] {
   if (!/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(image.repositoryId)) {
     fail("image.repositoryId", image.repositoryId, "it must be lowercase letters, digits and hyphens, starting with a letter, at most 63");
   }
-  if (!/^[a-z0-9]+([._-][a-z0-9]+)*$/.test(image.imageName)) fail("image.imageName", image.imageName, "it must be a lowercase Docker image name");
+  if (!/^[a-z0-9]+([._-][a-z0-9]+)*$/.test(image.imageName))
+    fail("image.imageName", image.imageName, "it must be a lowercase Docker image name");
   atLeast("image.keepVersions", image.keepVersions, 1);
   atLeast("image.deleteOlderThanDays", image.deleteOlderThanDays, 1);
   if (config.runtimeMode === "container" && image.pullerMember === undefined) {
@@ -162,11 +172,18 @@ export function validateEnvironment(config: EnvironmentConfig): string[] {
   }
   atLeast("job.maxConcurrentRuns", job.maxConcurrentRuns, 1);
   if (job.maxConcurrentRuns > pool.maxCapacity) {
-    fail("job.maxConcurrentRuns", job.maxConcurrentRuns, `it must not exceed pool.maxCapacity (${pool.maxCapacity}): each run holds one pool node`);
+    fail(
+      "job.maxConcurrentRuns",
+      job.maxConcurrentRuns,
+      `it must not exceed pool.maxCapacity (${pool.maxCapacity}): each run holds one pool node`,
+    );
   }
   atLeast("job.retryIntervalMinutes", job.retryIntervalMinutes, 0);
   atLeast("job.runDurationWarningSeconds", job.runDurationWarningSeconds, 1);
-  for (const [list, emails] of [["job.onFailureEmails", job.onFailureEmails], ["job.onSuccessEmails", job.onSuccessEmails]] as const) {
+  for (const [list, emails] of [
+    ["job.onFailureEmails", job.onFailureEmails],
+    ["job.onSuccessEmails", job.onSuccessEmails],
+  ] as const) {
     emails.forEach((email, index) => {
       if (!EMAIL.test(email)) fail(`${list}[${index}]`, email, "it must be an e-mail address");
     });
@@ -202,23 +219,36 @@ export function validateEnvironment(config: EnvironmentConfig): string[] {
   }
 
   const { tracking } = config;
-  if (!/^\/\S+$/.test(tracking.experimentPath)) fail("tracking.experimentPath", tracking.experimentPath, "it must be an absolute workspace path such as /Shared/booster_soccer");
+  if (!/^\/\S+$/.test(tracking.experimentPath))
+    fail("tracking.experimentPath", tracking.experimentPath, "it must be an absolute workspace path such as /Shared/booster_soccer");
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(tracking.secretScope)) {
     fail("tracking.secretScope", tracking.secretScope, "it must be 1-128 letters, digits, dots, underscores or hyphens");
   }
 
   if (config.terraformCloud !== undefined) {
     const { organization, workspace } = config.terraformCloud;
-    if (!/^[A-Za-z0-9_-]+$/.test(organization)) fail("terraformCloud.organization", organization, "it must be a Terraform Cloud organization name");
-    if (!/^[A-Za-z0-9_-]{1,90}$/.test(workspace)) fail("terraformCloud.workspace", workspace, "it must be letters, digits, underscores or hyphens");
+    if (!/^[A-Za-z0-9_-]+$/.test(organization))
+      fail("terraformCloud.organization", organization, "it must be a Terraform Cloud organization name");
+    if (!/^[A-Za-z0-9_-]{1,90}$/.test(workspace))
+      fail("terraformCloud.workspace", workspace, "it must be letters, digits, underscores or hyphens");
   }
 
   for (const [key, value] of Object.entries(config.tags)) {
-    if (!/^[A-Za-z0-9_.-]{1,63}$/.test(key) || value.length > 63) fail(`tags.${key}`, value, "tag keys and values must be at most 63 characters (keys: letters, digits, _ . -)");
+    if (!/^[A-Za-z0-9_.-]{1,63}$/.test(key) || value.length > 63)
+      fail(`tags.${key}`, value, "tag keys and values must be at most 63 characters (keys: letters, digits, _ . -)");
   }
 
   const { cost } = config;
-  for (const field of ["gpuOnDemandPerHour", "gpuPreemptiblePerHour", "cpuOnDemandPerHour", "cpuPreemptiblePerHour", "gpuDbuPerHour", "cpuDbuPerHour", "jobsDbuPrice", "allPurposeDbuPrice"] as const) {
+  for (const field of [
+    "gpuOnDemandPerHour",
+    "gpuPreemptiblePerHour",
+    "cpuOnDemandPerHour",
+    "cpuPreemptiblePerHour",
+    "gpuDbuPerHour",
+    "cpuDbuPerHour",
+    "jobsDbuPrice",
+    "allPurposeDbuPrice",
+  ] as const) {
     nonNegative(`cost.${field}`, cost[field]);
   }
   for (const key of taskKeys) {

@@ -203,7 +203,10 @@ export class PipelineStack extends TerraformStack {
     }
     // Relative to the working directory, so the state lands in the repository root (git-ignored)
     // whoever checks it out and wherever.
-    const statePath = path.relative(workingDir, path.join(root, `terraform.${config.name}.tfstate`)).split(path.sep).join("/");
+    const statePath = path
+      .relative(workingDir, path.join(root, `terraform.${config.name}.tfstate`))
+      .split(path.sep)
+      .join("/");
     new LocalBackend(this, { path: statePath });
   }
 }

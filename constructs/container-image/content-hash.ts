@@ -17,7 +17,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 
 /** What goes into the image: the Docker context and the workloads' locked requirements and code. */
-export const IMAGE_INPUTS = ["docker", "python-workloads/pyproject.toml", "python-workloads/requirements.lock", "python-workloads/src"] as const;
+export const IMAGE_INPUTS = [
+  "docker",
+  "python-workloads/pyproject.toml",
+  "python-workloads/requirements.lock",
+  "python-workloads/src",
+] as const;
 
 /** What goes into the wheel. */
 export const WHEEL_INPUTS = ["python-workloads/pyproject.toml", "python-workloads/requirements.lock", "python-workloads/src"] as const;

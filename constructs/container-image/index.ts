@@ -77,6 +77,10 @@ export class ContainerImage extends Construct {
 
 /** GCP labels allow lowercase letters, digits, `_` and `-` only. */
 function sanitizeLabels(tags: Readonly<Record<string, string>>): Record<string, string> {
-  const clean = (text: string): string => text.toLowerCase().replace(/[^a-z0-9_-]/g, "_").slice(0, 63);
+  const clean = (text: string): string =>
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]/g, "_")
+      .slice(0, 63);
   return Object.fromEntries(Object.entries(tags).map(([key, value]) => [clean(key), clean(value)]));
 }

@@ -58,11 +58,16 @@ export function clusterRuleViolations(spec: Attributes): string[] {
     );
   }
   if (hasImage && spec.data_security_mode !== "SINGLE_USER") {
-    problems.push(`data_security_mode is ${JSON.stringify(spec.data_security_mode)} with a docker_image, but a custom image reaches Unity Catalog only in dedicated mode: use "SINGLE_USER"`);
+    problems.push(
+      `data_security_mode is ${JSON.stringify(spec.data_security_mode)} with a docker_image, but a custom image reaches Unity Catalog only in dedicated mode: use "SINGLE_USER"`,
+    );
   }
   if (hasImage) {
     for (const [key, value] of Object.entries(UC_VOLUMES_SPARK_CONF)) {
-      if (sparkConf[key] !== value) problems.push(`spark_conf.${key} is ${JSON.stringify(sparkConf[key])} with a docker_image, but it must be "${value}" to reach volumes`);
+      if (sparkConf[key] !== value)
+        problems.push(
+          `spark_conf.${key} is ${JSON.stringify(sparkConf[key])} with a docker_image, but it must be "${value}" to reach volumes`,
+        );
     }
   }
 
@@ -70,10 +75,16 @@ export function clusterRuleViolations(spec: Attributes): string[] {
   const declaresSingleNode = spec.is_single_node === true;
   if (singleNode && !declaresSingleNode) {
     for (const [key, value] of Object.entries(SINGLE_NODE_SPARK_CONF)) {
-      if (sparkConf[key] !== value) problems.push(`spark_conf.${key} is ${JSON.stringify(sparkConf[key])} on a single-node cluster (num_workers 0), but it must be "${value}"`);
+      if (sparkConf[key] !== value)
+        problems.push(
+          `spark_conf.${key} is ${JSON.stringify(sparkConf[key])} on a single-node cluster (num_workers 0), but it must be "${value}"`,
+        );
     }
     for (const [key, value] of Object.entries(SINGLE_NODE_TAGS)) {
-      if (customTags[key] !== value) problems.push(`custom_tags.${key} is ${JSON.stringify(customTags[key])} on a single-node cluster (num_workers 0), but it must be "${value}"`);
+      if (customTags[key] !== value)
+        problems.push(
+          `custom_tags.${key} is ${JSON.stringify(customTags[key])} on a single-node cluster (num_workers 0), but it must be "${value}"`,
+        );
     }
   }
 
@@ -81,7 +92,9 @@ export function clusterRuleViolations(spec: Attributes): string[] {
     for (const gcp of asList(spec.gcp_attributes)) {
       const own = Object.keys(gcp).filter((key) => key !== "google_service_account" && gcp[key] !== undefined);
       if (own.length > 0) {
-        problems.push(`gcp_attributes sets ${own.join(", ")} on a pool cluster, but preemptibility and zone come from the pool: only google_service_account is allowed`);
+        problems.push(
+          `gcp_attributes sets ${own.join(", ")} on a pool cluster, but preemptibility and zone come from the pool: only google_service_account is allowed`,
+        );
       }
     }
     if (spec.node_type_id !== undefined) problems.push("node_type_id is set on a pool cluster, but the node type comes from the pool");

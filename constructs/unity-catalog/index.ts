@@ -55,7 +55,10 @@ export class UnityCatalog extends Construct {
     if (invalid.length > 0) {
       throw new Error(
         invalid
-          .map(([field, name]) => `${this.node.path}: ${field} has "${name}", but Unity Catalog names must be lowercase letters, digits and underscores, not starting with a digit`)
+          .map(
+            ([field, name]) =>
+              `${this.node.path}: ${field} has "${name}", but Unity Catalog names must be lowercase letters, digits and underscores, not starting with a digit`,
+          )
           .join("\n"),
       );
     }

@@ -59,8 +59,7 @@ export class WorkloadBundle extends Construct {
   constructor(scope: Construct, id: string, props: WorkloadBundleProps) {
     super(scope, id);
     const root = props.repositoryRoot;
-    const relativeToTerraform = (absolute: string): string =>
-      path.relative(props.terraformWorkingDir, absolute).split(path.sep).join("/");
+    const relativeToTerraform = (absolute: string): string => path.relative(props.terraformWorkingDir, absolute).split(path.sep).join("/");
 
     const version = readProjectVersion(path.join(root, "python-workloads", "pyproject.toml"));
     this.wheelFileName = wheelFileName(props.distribution, version);
