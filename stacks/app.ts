@@ -9,7 +9,7 @@ import { PipelineStack } from "./pipeline-stack";
 export interface BuildAppOptions {
   /** @default - every environment in config/ */
   readonly environments?: readonly EnvironmentOverrides[];
-  /** @default <repositoryRoot>/cdktf.out */
+  /** @default $CDKTF_OUTDIR (set by the cdktf CLI), else <repositoryRoot>/cdktf.out */
   readonly outdir?: string;
   /** @default - this checkout */
   readonly repositoryRoot?: string;
@@ -43,7 +43,7 @@ export interface BuiltApp {
 /** One PipelineStack per environment, state and working directories under `outdir`. */
 export function buildApp(options: BuildAppOptions = {}): BuiltApp {
   const root = options.repositoryRoot ?? REPOSITORY_ROOT;
-  const outdir = options.outdir ?? path.join(root, "cdktf.out");
+  const outdir = path.resolve(options.outdir ?? process.env.CDKTF_OUTDIR ?? path.join(root, "cdktf.out"));
   const configs = loadEnvironments(options.environments);
   // CloudBackend asks the terraform binary for its version during validation; synth itself needs
   // no terraform, so without one the check is skipped (our own checks run regardless).
