@@ -1,0 +1,6 @@
+//go:build tools
+
+// Package tools pins the module that the delivery checks build; it is never compiled on its own.
+package tools
+
+import _ "github.com/rhysd/actionlint/cmd/actionlint"
