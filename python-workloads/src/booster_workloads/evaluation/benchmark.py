@@ -14,13 +14,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from booster_workloads.evaluation.scoring import TASK_SCORE_WEIGHTS, terminal_score, weighted_total
-from booster_workloads.policy.torch_actor import DDPGActor
 from booster_workloads.soccer.actions import policy_to_torque
 from booster_workloads.soccer.observation import TASKS, preprocess, task_index_of
 
@@ -101,7 +100,13 @@ class BenchmarkResult:
         }
 
 
-def actor_policy(actor: DDPGActor) -> EnvPolicy:
+class Actor(Protocol):
+    """Anything with ``DDPGActor.act``: numpy observation(s) in, actions in [-1, 1] out."""
+
+    def act(self, observation: Any) -> npt.NDArray[np.float32]: ...
+
+
+def actor_policy(actor: Actor) -> EnvPolicy:
     """The training-side view of a policy: official preprocessing, the actor, then torque scaling."""
 
     def act(obs: npt.NDArray[Any], info: Mapping[str, Any], task_index: int) -> npt.NDArray[np.float32]:
