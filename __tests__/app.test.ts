@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -51,5 +52,27 @@ describe("the app", () => {
     writeFileSync(path.join(bin, "terraform"), "#!/bin/sh\n");
     chmodSync(path.join(bin, "terraform"), 0o755);
     expect(terraformOnPath(`/nonexistent${path.delimiter}${bin}`)).toBe(true);
+  });
+});
+
+describe("the app over this repository", () => {
+  it("puts the tag the image build computes (content-hash CLI) into every stack's image reference", () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), "booster-out-"));
+    const { app, configs } = buildApp({ outdir });
+    app.synth();
+    const tag = execFileSync(
+      path.join(__dirname, "..", "node_modules", ".bin", "tsx"),
+      [path.join(__dirname, "..", "constructs", "container-image", "content-hash.ts")],
+      { encoding: "utf8" },
+    ).trim();
+    expect(tag).toMatch(/^[0-9a-f]{16}$/);
+    for (const config of configs) {
+      const stack = JSON.parse(readFileSync(path.join(outdir, "stacks", config.name, "cdk.tf.json"), "utf8"));
+      expect(stack.output.image_url.value).toBe(
+        `${config.gcp.region}-docker.pkg.dev/${config.gcp.projectId}/${config.image.repositoryId}/${config.image.imageName}:${tag}`,
+      );
+      const gpu = stack.resource.databricks_job[Object.keys(stack.resource.databricks_job)[0]!].job_cluster[1].new_cluster;
+      expect(gpu.docker_image.url).toBe(stack.output.image_url.value);
+    }
   });
 });

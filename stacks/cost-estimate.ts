@@ -67,7 +67,7 @@ const usd = (value: number): string => `$${value.toFixed(2)}`;
 /** A short table for the terminal. */
 export function formatRunCost(estimate: RunCostEstimate, availability: string): string {
   const row = (label: string, c: CostBreakdown): string =>
-    `  ${label.padEnd(38)} ${usd(c.totalUsd).padStart(8)}  (nodes ${usd(c.vmUsd)}, DBUs ${usd(c.dbuUsd)})`;
+    `  ${label.padEnd(44)} ${usd(c.totalUsd).padStart(8)}  (nodes ${usd(c.vmUsd)}, DBUs ${usd(c.dbuUsd)})`;
   return [
     `cost of one pipeline run, environment "${estimate.environment}" (${estimate.gpuHours.toFixed(2)} GPU h, ${estimate.cpuHours.toFixed(2)} CPU h):`,
     row(`as configured (pool ${availability}, jobs)`, estimate.configured),
