@@ -95,6 +95,23 @@ describe("dev stack", () => {
     });
   });
 
+  it("keeps the ids of the stateful resources stable (a rename replaces infrastructure)", () => {
+    expect(Object.keys(json.resource.databricks_job!)).toEqual(["TrainingJob_C32D198B"]);
+    expect(Object.keys(json.resource.databricks_instance_pool!)).toEqual(["TrainPool_EBF83DDA"]);
+    expect(Object.keys(json.resource.databricks_catalog!)).toEqual(["UnityCatalog_025DEE8A"]);
+    expect(Object.keys(json.resource.databricks_volume!).sort()).toEqual([
+      "UnityCatalog_Volume-artifacts_88DA63ED",
+      "UnityCatalog_Volume-checkpoints_99EEE204",
+      "UnityCatalog_Volume-scripts_FB2EA6AD",
+    ]);
+  });
+
+  it("updates the job and the dev cluster only after the wheel is uploaded", () => {
+    const wheel = Object.entries(json.resource.databricks_file!).find(([, file]) => String(file.path).endsWith(".whl"))![0];
+    expect(job.depends_on).toEqual([`databricks_file.${wheel}`]);
+    expect(onlyResource(json, "databricks_cluster").depends_on).toEqual([`databricks_file.${wheel}`]);
+  });
+
   it("pins the providers to the versions the bindings wrap and keeps state locally, relative", () => {
     expect(json.terraform).toMatchObject({
       required_providers: { databricks: { version: "1.99.0" }, google: { version: "6.50.0" } },

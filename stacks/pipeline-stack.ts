@@ -160,8 +160,8 @@ export class PipelineStack extends TerraformStack {
       runAsServicePrincipal: runAs,
       singleUserName: runAs,
       tags: config.tags,
+      dependsOn: [this.bundle.wheelFile],
     });
-    this.trainingJob.job.node.addDependency(this.bundle.wheelFile);
 
     if (config.devCluster.enabled) {
       this.devCluster = new DevCluster(this, "DevCluster", {
@@ -175,8 +175,8 @@ export class PipelineStack extends TerraformStack {
         environment: { ...manifest.gpu_environment, ...this.tracking.secretEnvironment },
         googleServiceAccount: config.gcp.clusterServiceAccount,
         tags: config.tags,
+        dependsOn: [this.bundle.wheelFile],
       });
-      this.devCluster.cluster.node.addDependency(this.bundle.wheelFile);
     }
 
     new TerraformOutput(this, "job_id", { value: this.trainingJob.job.id });

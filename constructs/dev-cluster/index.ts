@@ -1,4 +1,5 @@
 import { Cluster } from "@cdktf/provider-databricks/lib/cluster";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { RuntimeMode } from "../../config/types";
 import { runtimeSoftware, SINGLE_NODE_SPARK_CONF, SINGLE_NODE_TAGS } from "../cluster-spec";
@@ -28,6 +29,8 @@ export interface DevClusterProps {
   readonly googleServiceAccount?: string;
   /** @default {} */
   readonly tags?: Readonly<Record<string, string>>;
+  /** What must exist before the cluster starts (the uploaded wheel). @default [] */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -59,6 +62,7 @@ export class DevCluster extends Construct {
       sparkEnvVars: props.environment ? { ...props.environment } : undefined,
       gcpAttributes: { availability: "ON_DEMAND_GCP", zoneId: props.zone, googleServiceAccount: props.googleServiceAccount },
       library: props.wheelVolumePath ? [{ whl: props.wheelVolumePath }] : undefined,
+      dependsOn: props.dependsOn,
     });
   }
 }

@@ -1,4 +1,5 @@
 import { Job, type JobJobCluster, type JobTask } from "@cdktf/provider-databricks/lib/job";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { GcpAvailability, RuntimeMode, ScheduleSettings } from "../../config/types";
 import type { ManifestTask } from "../../config/manifest";
@@ -58,6 +59,8 @@ export interface TrainingJobProps {
   readonly singleUserName?: string;
   /** Cost-attribution tags on the job and its clusters. @default {} */
   readonly tags?: Readonly<Record<string, string>>;
+  /** What must exist before the job changes (the uploaded wheel). @default [] */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /** The multi-task training job: every task a `python_wheel_task` on one of two single-node clusters. */
@@ -177,6 +180,7 @@ export class TrainingJob extends Construct {
         : undefined,
       runAs: props.runAsServicePrincipal ? { servicePrincipalName: props.runAsServicePrincipal } : undefined,
       tags: { ...tags },
+      dependsOn: props.dependsOn,
     });
   }
 }
