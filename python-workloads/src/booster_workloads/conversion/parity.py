@@ -116,7 +116,9 @@ def widen_with_noise(real: FloatArray, total: int, *, seed: int, noise_scale: fl
     return np.concatenate([real[:total], noisy.astype(np.float32)]).astype(np.float32)
 
 
-def parity_observations(total: int, *, seed: int, real_steps_per_task: int = 1000) -> FloatArray:
+def parity_observations(
+    total: int, *, seed: int, real_steps_per_task: int = 1000, noise_scale: float = 0.5
+) -> FloatArray:
     """The parity set: real official observations widened with noise to ``total`` (see module doc)."""
     real = collect_official_observations(real_steps_per_task, seed=seed)
-    return widen_with_noise(real, total, seed=seed + 1)
+    return widen_with_noise(real, total, seed=seed + 1, noise_scale=noise_scale)
