@@ -5,6 +5,10 @@
 import { buildApp } from "./stacks/app";
 import { estimateRunCost, formatRunCost } from "./stacks/cost-estimate";
 
+// cdktf captures a full stack trace for every token it creates; with source maps on (tsx turns
+// them on) each one is mapped back to TypeScript, which costs a third of the synth time.
+if (!process.env.BOOSTER_DEBUG) process.setSourceMapsEnabled(false);
+
 function main(): void {
   const { app, configs, skippedValidation } = buildApp();
   app.synth();
