@@ -57,22 +57,16 @@ class IterationPlan:
     """How the configured step counts map onto compiled calls."""
 
     num_envs: int
-    warmup_batched_steps: int
     batched_steps_per_iteration: int
 
     @property
     def env_steps_per_iteration(self) -> int:
         return self.batched_steps_per_iteration * self.num_envs
 
-    @property
-    def warmup_env_steps(self) -> int:
-        return self.warmup_batched_steps * self.num_envs
-
 
 def plan_iterations(config: PretrainConfig) -> IterationPlan:
     return IterationPlan(
         num_envs=config.num_envs,
-        warmup_batched_steps=math.ceil(config.warmup_steps / config.num_envs),
         batched_steps_per_iteration=max(1, config.metrics_every_steps // config.num_envs),
     )
 
@@ -110,7 +104,6 @@ class SACTrainer:
             self.actor, self.critic, gamma=config.gamma, target_entropy=self.target_entropy
         )
         self.init = jax.jit(self._init)
-        self.prefill = jax.jit(self._prefill)
         self.iteration = jax.jit(self._iteration)
         self._compiled_iteration: Any = None
         self.compile_seconds = 0.0
@@ -157,15 +150,19 @@ class SACTrainer:
 
     # ------------------------------------------------------------------------------ acting
 
-    def _env_step(
-        self, state: TrainingState, key: jax.Array, random_actions: bool
-    ) -> tuple[TrainingState, dict[str, jax.Array]]:
-        """Step every environment once and store the transitions; returns per-step statistics."""
-        if random_actions:
-            action = jax.random.uniform(key, (self.config.num_envs, self.action_size), jnp.float32, -1.0, 1.0)
-        else:
-            output = apply_network(self.actor, state.actor_params, self.normalized(state, state.obs))
-            action, _ = sample_squashed_gaussian(output, key)
+    def _env_step(self, state: TrainingState, key: jax.Array) -> tuple[TrainingState, dict[str, jax.Array]]:
+        """Step every environment once and store the transitions; returns per-step statistics.
+
+        Until ``warmup_steps`` environment steps are done the actions are uniformly random (they fill
+        the replay buffer and the normaliser); after, they are sampled from the policy.
+        """
+        random_key, policy_key = jax.random.split(key)
+        random_action = jax.random.uniform(
+            random_key, (self.config.num_envs, self.action_size), jnp.float32, -1.0, 1.0
+        )
+        output = apply_network(self.actor, state.actor_params, self.normalized(state, state.obs))
+        policy_action, _ = sample_squashed_gaussian(output, policy_key)
+        action = jnp.where(state.env_steps < self.config.warmup_steps, random_action, policy_action)
         env_state, out = jax.vmap(self.env.step)(state.env_state, action)
         reward = jnp.asarray(out.reward, jnp.float32)
         terminated = _as_float(out.terminated)
@@ -199,17 +196,6 @@ class SACTrainer:
             env_steps=state.env_steps + self.config.num_envs,
         )
         return new_state, stats
-
-    def _prefill(self, state: TrainingState) -> TrainingState:
-        """Fill the replay buffer (and the normaliser) with uniformly random actions."""
-
-        def body(carry: TrainingState, _: None) -> tuple[TrainingState, None]:
-            key, step_key = jax.random.split(carry.key)
-            carry, _stats = self._env_step(carry.replace(key=key), step_key, random_actions=True)
-            return carry, None
-
-        state, _ = jax.lax.scan(body, state, None, length=self.plan.warmup_batched_steps)
-        return state
 
     # ------------------------------------------------------------------------------ learning
 
@@ -256,24 +242,48 @@ class SACTrainer:
         return new_state, {"critic_loss": critic_loss, "actor_loss": actor_loss, "alpha_loss": alpha_loss}
 
     def _iteration(self, state: TrainingState) -> tuple[TrainingState, dict[str, jax.Array]]:
-        """``batched_steps_per_iteration`` x (step all environments, then ``updates_per_env_step`` updates)."""
+        """``batched_steps_per_iteration`` x (step all environments, then ``updates_per_env_step`` updates).
+
+        Warm-up is part of the same compiled function (random actions, updates skipped by
+        ``lax.cond``), so the environment step is compiled once, and whether a step is warm-up follows
+        from the state alone, which keeps resumed runs identical.
+        """
+        update_names = ("critic_loss", "actor_loss", "alpha_loss")
 
         def updates_body(carry: TrainingState, key: jax.Array) -> tuple[TrainingState, dict[str, jax.Array]]:
             return self._update(carry, key)
 
+        def learn(carry: TrainingState, keys: jax.Array) -> tuple[TrainingState, dict[str, jax.Array]]:
+            carry, stats = jax.lax.scan(updates_body, carry, keys)
+            return carry, {name: jnp.mean(stats[name]) for name in update_names}
+
+        def skip(carry: TrainingState, _keys: jax.Array) -> tuple[TrainingState, dict[str, jax.Array]]:
+            return carry, {name: jnp.zeros((), jnp.float32) for name in update_names}
+
         def step_body(carry: TrainingState, _: None) -> tuple[TrainingState, dict[str, jax.Array]]:
             key, act_key, update_key = jax.random.split(carry.key, 3)
-            carry, step_stats = self._env_step(carry.replace(key=key), act_key, random_actions=False)
+            carry, step_stats = self._env_step(carry.replace(key=key), act_key)
+            learning = carry.env_steps >= self.config.warmup_steps
             update_keys = jax.random.split(update_key, self.config.updates_per_env_step)
-            carry, update_stats = jax.lax.scan(updates_body, carry, update_keys)
-            step_stats.update({name: jnp.mean(value) for name, value in update_stats.items()})
+            carry, update_stats = jax.lax.cond(learning, learn, skip, carry, update_keys)
+            step_stats.update(update_stats)
+            step_stats["learning"] = jnp.asarray(learning, jnp.float32)
             return carry, step_stats
 
         state, stats = jax.lax.scan(step_body, state, None, length=self.plan.batched_steps_per_iteration)
+        learning_steps = jnp.sum(stats.pop("learning"))
         finished = jnp.sum(stats.pop("finished_episodes"))
         finished_return = jnp.sum(stats.pop("finished_return_sum"))
         reward_sum = jnp.sum(stats.pop("reward_sum"))
-        metrics = {name: jnp.mean(value) for name, value in stats.items()}
+        metrics = {}
+        for name, value in stats.items():
+            if name in update_names:
+                # Averaged over the steps that learned; NaN (not reported) in a pure warm-up iteration.
+                metrics[name] = jnp.where(
+                    learning_steps > 0, jnp.sum(value) / jnp.maximum(learning_steps, 1.0), jnp.nan
+                )
+            else:
+                metrics[name] = jnp.mean(value)
         metrics["reward_mean"] = reward_sum / self.plan.env_steps_per_iteration
         metrics["finished_episodes"] = finished
         metrics["episode_return"] = jnp.where(
@@ -353,15 +363,6 @@ def train(
             log.info("resumed SAC training at %d environment steps", resumed_from)
     if state is None:
         state = template
-        if trainer.plan.warmup_batched_steps > 0:
-            started = time.perf_counter()
-            state = trainer.prefill(state)
-            jax.block_until_ready(state)
-            log.info(
-                "filled the replay buffer with %d random-action steps in %.1f s",
-                state_env_steps(state),
-                time.perf_counter() - started,
-            )
 
     compiled_iteration = trainer.compiled_iteration(state)
     compile_seconds = trainer.compile_seconds
