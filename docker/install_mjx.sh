@@ -6,7 +6,8 @@
 # The container image is preferred; this is the fallback when no image is ready.
 #
 # Kept as the runtime ships them, matched to its CUDA driver: cuda-bindings, cuda-pathfinder, cuda-toolkit, filelock, mpmath, networkx, nvidia-cublas, nvidia-cuda-cccl, nvidia-cuda-cupti, nvidia-cuda-nvrtc, nvidia-cuda-runtime, nvidia-cudnn-cu13, nvidia-cufft, nvidia-cufile, nvidia-cusolver, nvidia-cusparse, nvidia-cusparselt-cu13, nvidia-nccl-cu13, nvidia-nvjitlink, nvidia-nvshmem-cu13, nvidia-nvtx, setuptools, sympy, torch, triton.
-# jax's CUDA plugin follows the node's driver: CUDA 13 wheels on R580+ drivers, else CUDA 12.
+# jax's CUDA plugin follows the node's driver: CUDA 13 wheels on R580+ drivers, else CUDA 12;
+# none on CPU nodes.
 set -euo pipefail
 
 pip=${BOOSTER_PIP:-/databricks/python/bin/pip}
@@ -16,16 +17,21 @@ trap 'rm -rf "$workdir"' EXIT
 
 log() { echo "install_mjx: $*"; }
 
-if ! driver=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -n 1) || [[ -z $driver ]]; then
-  log "no NVIDIA driver answers on this node: use a GPU node type with a GPU ML runtime"
-  exit 1
-fi
-if ((${driver%%.*} >= 580)); then
-  jax_cuda=cuda13
+# CPU nodes (setup, convert and submit run on the CPU ML runtime) get jax's CPU build from the pins.
+jax_cuda=
+if driver=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -n 1) && [[ -n $driver ]]; then
+  if ((${driver%%.*} >= 580)); then
+    jax_cuda=cuda13
+  else
+    jax_cuda=cuda12
+  fi
+  log "NVIDIA driver $driver: adding jax[$jax_cuda]==$jax_version"
 else
-  jax_cuda=cuda12
+  log "no NVIDIA driver on this node: jax runs on the CPU"
 fi
-log "driver $driver: installing jax[$jax_cuda]==$jax_version and 144 pinned packages"
+log "installing 144 pinned packages"
+extra=()
+[[ -n $jax_cuda ]] && extra=("jax[$jax_cuda]==$jax_version")
 
 cat >"$workdir/constraints.txt" <<'PINS'
 absl-py==2.5.1
@@ -356,6 +362,5 @@ zipp==4.1.2
 PINS
 
 "$pip" install --no-cache-dir --disable-pip-version-check \
-  --constraint "$workdir/constraints.txt" --requirement "$workdir/requirements.txt" \
-  "jax[$jax_cuda]==$jax_version"
+  --constraint "$workdir/constraints.txt" --requirement "$workdir/requirements.txt" "${extra[@]}"
 log "done"

@@ -5,7 +5,8 @@
 #   - terraform plan of every stack against empty local state with placeholder credentials,
 #   - the checkov policy scan of the synthesized Terraform (zero failures; reasons for suppressions),
 #   - hadolint (Dockerfile), shellcheck (scripts), actionlint (workflows), ruff/mypy (check scripts),
-#   - the rendered image requirements and init script are fresh against the lock,
+#   - the rendered image requirements and init script are fresh against the lock, and the init
+#     script installs the right jax build on CPU, older-driver and R580+ GPU nodes,
 #   - the image tag the workflows push equals the one the stacks synthesize,
 #   - the image's requirements resolve for its Python.
 # Each section runs even when an earlier one failed; the exit code is non-zero if any failed.
@@ -96,6 +97,7 @@ section "terraform validate" "$PY" scripts/delivery/terraform_check.py validate 
 section "broken stack rejected by validate" "$PY" scripts/delivery/terraform_check.py broken "$synth_dir/stacks"
 section "terraform plan (empty state, placeholder credentials)" "$PY" scripts/delivery/terraform_check.py plan "$synth_dir/stacks"
 section "rendered from the lock, fresh" python3 scripts/delivery/render_from_lock.py --check
+section "init script: per-node jax build, lock pins" "$PY" scripts/delivery/delivery_checks.py init-script
 section "image requirements resolve" "$PY" scripts/delivery/delivery_checks.py image-deps
 section "hadolint" "$lint_bin/hadolint" --config .hadolint.yaml docker/Dockerfile
 section "shellcheck" "$lint_bin/shellcheck" --external-sources "${shell_scripts[@]}"

@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 PUSH_SCRIPT = "scripts/delivery/push-image.sh"
 IMAGE_REQUIREMENTS = ROOT / "docker" / "requirements.image.txt"
+INIT_SCRIPT = ROOT / "docker" / "install_mjx.sh"
+LOCK = ROOT / "python-workloads" / "requirements.lock"
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 # Python of the image: Ubuntu 24.04's python3, the version of Databricks Runtime 16.4 and 17.3.
 IMAGE_PYTHON = "3.12"
@@ -153,17 +155,91 @@ def check_image_deps(uv: str) -> int:
     return 0
 
 
+def run_init_script(work: Path, driver: str | None) -> tuple[list[str], list[str], list[str]]:
+    """Runs the init script with a pip that records what it was asked and, if given, a fake driver.
+
+    Returns (pip arguments after the files, requirement lines, constraint lines)."""
+    bin_dir = work / f"bin-{driver or 'cpu'}"
+    bin_dir.mkdir()
+    record = work / f"pip-{driver or 'cpu'}"
+    pip = bin_dir / "pip"
+    pip.write_text(
+        "#!/bin/bash\n"
+        f"printf '%s\\n' \"$@\" > {record}.args\n"
+        "while (($#)); do case $1 in\n"
+        f'  --requirement) cp "$2" {record}.req; shift ;;\n'
+        f'  --constraint) cp "$2" {record}.con; shift ;;\n'
+        "esac; shift; done\n"
+    )
+    pip.chmod(0o755)
+    if driver is not None:
+        smi = bin_dir / "nvidia-smi"
+        smi.write_text(f"#!/bin/bash\necho {driver}\n")
+        smi.chmod(0o755)
+    # Only the fake tools and the basics: no real nvidia-smi or pip from this machine can leak in.
+    path = f"{bin_dir}:/usr/bin:/bin"
+    subprocess.run(
+        ["bash", str(INIT_SCRIPT)], env={"PATH": path, "BOOSTER_PIP": str(pip), "TMPDIR": str(work)}, check=True,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    args = Path(f"{record}.args").read_text().splitlines()
+    after_files = args[args.index("--requirement") + 2 :]
+    return after_files, Path(f"{record}.req").read_text().split(), Path(f"{record}.con").read_text().split()
+
+
+def check_init_script() -> int:
+    lock_pins = {
+        line.strip() for line in LOCK.read_text().splitlines() if "==" in line and not line.startswith(" ")
+    }
+    jax = next(pin for pin in lock_pins if pin.startswith("jax=="))
+    expected_extra = {
+        None: [],
+        "550.54.15": [f"jax[cuda12]=={jax[5:]}"],
+        "580.65.06": [f"jax[cuda13]=={jax[5:]}"],
+    }
+    failures = []
+    with tempfile.TemporaryDirectory() as work:
+        for driver, extra in expected_extra.items():
+            node = f"driver {driver}" if driver else "CPU node"
+            try:
+                got_extra, requirements, constraints = run_init_script(Path(work), driver)
+            except subprocess.CalledProcessError as error:
+                failures.append(f"{node}: the script failed: {error.stderr.strip()}")
+                continue
+            if got_extra != extra:
+                failures.append(f"{node}: asked pip for {got_extra}, expected {extra}")
+            # The CUDA libraries torch brings (nvidia-cublas, ...), not NVML's bindings (nvidia-ml-py).
+            if any(pin.startswith(("torch==", "triton==", "nvidia-cu", "nvidia-nv")) for pin in requirements):
+                failures.append(f"{node}: installs the runtime's own torch stack")
+            if not set(requirements) <= lock_pins or not set(constraints) <= lock_pins:
+                failures.append(
+                    f"{node}: pins that are not in the lock: {sorted(set(requirements + constraints) - lock_pins)}"
+                )
+            if jax not in requirements:
+                failures.append(f"{node}: does not install the lock's {jax}")
+    for failure in failures:
+        print(f"init-script: {failure}")
+    if not failures:
+        print(
+            "init-script: CPU node -> jax CPU, R550 -> jax[cuda12], R580 -> jax[cuda13]; lock pins only; torch kept"
+        )
+    return 1 if failures else 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("image-tag").add_argument("stacks_dir", type=Path)
     sub.add_parser("suppressions").add_argument("config", type=Path)
     sub.add_parser("image-deps").add_argument("--uv", default=str(ROOT / ".tools" / "uv" / "bin" / "uv"))
+    sub.add_parser("init-script")
     args = parser.parse_args(argv)
     if args.command == "image-tag":
         return check_image_tag(args.stacks_dir.resolve())
     if args.command == "suppressions":
         return check_suppressions(args.config)
+    if args.command == "init-script":
+        return check_init_script()
     return check_image_deps(args.uv)
 
 
