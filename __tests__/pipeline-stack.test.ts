@@ -202,3 +202,22 @@ describe("Terraform Cloud", () => {
     expect(synthesized).not.toContain("tfstate");
   });
 });
+
+describe("environments side by side", () => {
+  it("share no name that lives in a shared namespace (metastore, workspace, project)", () => {
+    const names = (config: ReturnType<typeof configWith>) => {
+      const { json } = makeStack(config);
+      return [
+        onlyResource(json, "databricks_catalog").name,
+        onlyResource(json, "databricks_instance_pool").instance_pool_name,
+        onlyResource(json, "databricks_job").name,
+        onlyResource(json, "databricks_mlflow_experiment").name,
+        onlyResource(json, "databricks_secret_scope").name,
+        onlyResource(json, "google_artifact_registry_repository").repository_id,
+      ];
+    };
+    const devNames = names(configWith({}, dev));
+    const prodNames = names(configWith({}, prod));
+    for (const [index, name] of devNames.entries()) expect(prodNames[index]).not.toBe(name);
+  });
+});

@@ -131,6 +131,24 @@ describe("configuration validation", () => {
     );
   });
 
+  it("fails when the dev cluster has no user", () => {
+    expect(synthDev({ devCluster: { enabled: true, userName: undefined } })).toThrow(
+      /devCluster\.userName is nothing, but the dedicated dev cluster needs its user's e-mail/,
+    );
+  });
+
+  it("fails when a runtime key is malformed", () => {
+    expect(synthDev({ databricks: { mlGpuSparkVersion: "16.4-gpu-ml-scala2.12" } })).toThrow(
+      /databricks\.mlGpuSparkVersion is "16\.4-gpu-ml-scala2\.12", but it must be a runtime key such as/,
+    );
+  });
+
+  it("fails when the catalog storage root is not a gs:// URL", () => {
+    expect(synthDev({ catalog: { storageRoot: "s3://bucket" } })).toThrow(
+      /catalog\.storageRoot is "s3:\/\/bucket", but it must be a gs:\/\/ URL/,
+    );
+  });
+
   it("fails when two environments share a name", () => {
     expect(() => loadEnvironments([dev, { ...prod, name: "dev" }])).toThrow(ConfigValidationError);
   });
