@@ -11,13 +11,16 @@ import traceback
 
 from booster_workloads.checkpoints import CheckpointError
 from booster_workloads.config import ConfigError
-from booster_workloads.stages import StageNotImplementedError
+from booster_workloads.stages import StageFailedError, StageNotImplementedError
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_NOT_IMPLEMENTED = 3
 EXIT_INTERRUPTED = 130
 TRACEBACK_VARIABLE = "BOOSTER_TRACEBACK"
+# Errors whose message already says what to do; matched by name so that printing help does not
+# import MLflow.
+_SELF_EXPLAINING = {"ModelNotFoundError", "LocalServerError"}
 
 
 def one_line(message: str) -> str:
@@ -56,7 +59,7 @@ def report(exc: BaseException, prog_name: str) -> int:
     if isinstance(exc, StageNotImplementedError):
         _emit(f"{prog_name}: {one_line(str(exc))}")
         return EXIT_NOT_IMPLEMENTED
-    if isinstance(exc, CheckpointError):
+    if isinstance(exc, CheckpointError | StageFailedError) or type(exc).__name__ in _SELF_EXPLAINING:
         _emit(f"{prog_name}: {one_line(str(exc))}")
         return EXIT_FAILURE
     _emit(

@@ -14,9 +14,11 @@ class SetupConfig:
     )
     check_mjx: bool = setting(True, help="Load the robot model in MJX and take one step.")
     network_timeout_seconds: float = setting(
-        10.0,
-        toy=5.0,
+        10.0, toy=5.0, minimum=0.0, exclusive_minimum=True, help="Time allowed for reaching the W&B server."
+    )
+    mlflow_timeout_seconds: float = setting(
+        60.0,
         minimum=0.0,
         exclusive_minimum=True,
-        help="Time allowed for the W&B and MLflow reachability checks.",
+        help="Time allowed for one MLflow request of the reachability check (a busy server answers slowly).",
     )

@@ -22,6 +22,10 @@ class StageNotImplementedError(NotImplementedError):
     """The stage's algorithm has not landed; nothing was run."""
 
 
+class StageFailedError(RuntimeError):
+    """A stage found a problem it cannot continue with; the message is one line saying what and how to fix it."""
+
+
 def stage_keys() -> tuple[str, ...]:
     """The stages in pipeline order (the manifest's task order)."""
     return load_manifest().task_keys
