@@ -24,6 +24,10 @@ work=$root/.tools/delivery
 synth_dir=$work/synth
 lint_bin=$root/.tools/delivery-lint/bin
 actionlint=${BOOSTER_TOOL_CACHE:-$HOME/.cache/booster-soccer/tools}/actionlint
+# One run at a time per checkout: the sections share .tools/delivery.
+mkdir -p "$work"
+exec 8>"$work/.lock"
+flock 8
 toolchain_args=(--print-env)
 [[ ${BOOSTER_DELIVERY_GOOGLE:-1} == 0 ]] && toolchain_args+=(--without-google)
 
