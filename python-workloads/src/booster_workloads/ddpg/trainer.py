@@ -106,6 +106,8 @@ class DDPGTrainer:
         self.pending_updates = 0.0
         self.episodes = 0
         self.resumed_from: int | None = None
+        # Set by a monitor (stall, memory) through ``progress_fn``: the loop checkpoints and stops.
+        self.stop_requested = False
 
     # ------------------------------------------------------------------------------ checkpoints
 
@@ -257,8 +259,11 @@ class DDPGTrainer:
                 last_report = self.step
 
             crossed = self.step // cfg.checkpoint_every_steps > previous_step // cfg.checkpoint_every_steps
-            if crossed or self.step >= total:
+            if crossed or self.step >= total or self.stop_requested:
                 self.save_checkpoint()
+                if self.stop_requested:
+                    self.log.warning("fine-tuning stopped early at environment step %d", self.step)
+                    break
                 if self.step >= total or (until_step is not None and self.step >= until_step):
                     break
                 observation = self.envs.reset(environment_seed(self.seed, self.step))
