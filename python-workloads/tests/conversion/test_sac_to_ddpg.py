@@ -4,6 +4,7 @@ against the flax actor (sac.export) over real official observations, and bad inp
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,10 @@ from booster_workloads.conversion.sac_to_ddpg import (
     read_sac_export,
 )
 from booster_workloads.policy.torch_actor import load_actor, load_torchscript
-from booster_workloads.soccer.observation import OBSERVATION_SIZE, SLICES, TASKS
+from booster_workloads.soccer.observation import OBSERVATION_SIZE, SLICES
 
-HIDDEN = (256, 256)
+# The fixture write_export (conftest.py) writes exports in the documented format.
+WriteExport = Callable[..., dict[str, np.ndarray]]
 
 
 @pytest.fixture(scope="module")
@@ -32,42 +34,8 @@ def parity_set() -> np.ndarray:
     return widen_with_noise(real, 10_000, seed=4)
 
 
-def _write_export(
-    directory: Path,
-    *,
-    seed: int = 0,
-    observation_size: int = OBSERVATION_SIZE,
-    normalizer_from: np.ndarray | None = None,
-    last_width: int = 24,
-) -> dict[str, np.ndarray]:
-    """An export in the documented format with known (seeded, LeCun-scaled) weights."""
-    rng = np.random.default_rng(seed)
-    widths = [observation_size, *HIDDEN, last_width]
-    tensors: dict[str, np.ndarray] = {}
-    for i in range(3):
-        tensors[f"layers.{i}.kernel"] = (
-            rng.normal(size=(widths[i], widths[i + 1])) / np.sqrt(widths[i])
-        ).astype(np.float32)
-        tensors[f"layers.{i}.bias"] = (0.1 * rng.normal(size=widths[i + 1])).astype(np.float32)
-    if normalizer_from is not None:
-        tensors["normalizer.mean"] = normalizer_from.mean(axis=0).astype(np.float32)
-        tensors["normalizer.std"] = np.maximum(normalizer_from.std(axis=0), 1e-2).astype(np.float32)
-    directory.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(directory / "actor.safetensors"))
-    spec = {
-        "observation_size": observation_size,
-        "hidden_sizes": list(HIDDEN),
-        "action_size": 12,
-        "normalize_observations": normalizer_from is not None,
-        "tasks": list(TASKS),
-        "env_steps": 1234,
-    }
-    (directory / "actor_spec.json").write_text(json.dumps(spec))
-    return tensors
-
-
-def test_keeps_the_mean_rows_and_drops_log_std(tmp_path: Path) -> None:
-    tensors = _write_export(tmp_path / "sac")
+def test_keeps_the_mean_rows_and_drops_log_std(write_export: WriteExport, tmp_path: Path) -> None:
+    tensors = write_export(tmp_path / "sac")
     actor = build_ddpg_actor(read_sac_export(tmp_path / "sac"))
     state = actor.state_dict()
     assert tuple(state["layers.2.weight"].shape) == (12, 256)
@@ -78,8 +46,10 @@ def test_keeps_the_mean_rows_and_drops_log_std(tmp_path: Path) -> None:
     np.testing.assert_array_equal(state["layers.1.weight"].numpy(), tensors["layers.1.kernel"].T)
 
 
-def test_parity_with_folded_normalizer_over_real_observations(tmp_path: Path, parity_set: np.ndarray) -> None:
-    _write_export(tmp_path / "sac", seed=1, normalizer_from=parity_set[:2000])
+def test_parity_with_folded_normalizer_over_real_observations(
+    write_export: WriteExport, tmp_path: Path, parity_set: np.ndarray
+) -> None:
+    write_export(tmp_path / "sac", seed=1, normalizer_from=parity_set[:2000])
     reference = jax_reference(tmp_path / "sac")
     result = convert_sac_export(
         tmp_path / "sac", tmp_path / "ddpg", reference=reference, observations=parity_set, max_abs_error=1e-5
@@ -103,9 +73,11 @@ def test_parity_with_folded_normalizer_over_real_observations(tmp_path: Path, pa
         )
 
 
-def test_without_fold_the_normalised_actor_would_differ(tmp_path: Path, parity_set: np.ndarray) -> None:
+def test_without_fold_the_normalised_actor_would_differ(
+    write_export: WriteExport, tmp_path: Path, parity_set: np.ndarray
+) -> None:
     """Guard against a fold that silently does nothing: dropping the normaliser changes the actions."""
-    _write_export(tmp_path / "with", seed=2, normalizer_from=parity_set[:2000])
+    write_export(tmp_path / "with", seed=2, normalizer_from=parity_set[:2000])
     tensors = read_sac_export(tmp_path / "with")
     unfolded = build_ddpg_actor(
         type(tensors)(tensors.directory, tensors.spec, tensors.kernels, tensors.biases, None, None)
@@ -116,8 +88,10 @@ def test_without_fold_the_normalised_actor_would_differ(tmp_path: Path, parity_s
     assert error > 1e-2
 
 
-def test_parity_failure_writes_nothing(tmp_path: Path, parity_set: np.ndarray) -> None:
-    _write_export(tmp_path / "sac", seed=5)
+def test_parity_failure_writes_nothing(
+    write_export: WriteExport, tmp_path: Path, parity_set: np.ndarray
+) -> None:
+    write_export(tmp_path / "sac", seed=5)
     output = tmp_path / "ddpg"
     output.mkdir()
     (output / "keep.txt").write_text("previous conversion")
@@ -134,16 +108,16 @@ def test_parity_failure_writes_nothing(tmp_path: Path, parity_set: np.ndarray) -
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_wrong_head_width_is_rejected(tmp_path: Path) -> None:
-    _write_export(tmp_path / "sac", last_width=12)
+def test_wrong_head_width_is_rejected(write_export: WriteExport, tmp_path: Path) -> None:
+    write_export(tmp_path / "sac", last_width=12)
     with pytest.raises(
         ConversionError, match=r"layers\.2\.kernel has shape \(256, 12\), expected \(256, 24\)"
     ):
         read_sac_export(tmp_path / "sac")
 
 
-def test_wrong_observation_size_is_rejected(tmp_path: Path) -> None:
-    _write_export(tmp_path / "sac", observation_size=45)
+def test_wrong_observation_size_is_rejected(write_export: WriteExport, tmp_path: Path) -> None:
+    write_export(tmp_path / "sac", observation_size=45)
     with pytest.raises(
         ConversionError,
         match=f"takes 45 inputs; the official preprocessed observation has {OBSERVATION_SIZE}",
@@ -151,10 +125,10 @@ def test_wrong_observation_size_is_rejected(tmp_path: Path) -> None:
         build_ddpg_actor(read_sac_export(tmp_path / "sac"))
 
 
-def test_damaged_and_missing_files(tmp_path: Path) -> None:
+def test_damaged_and_missing_files(write_export: WriteExport, tmp_path: Path) -> None:
     with pytest.raises(ConversionError, match="does not exist"):
         read_sac_export(tmp_path / "nowhere")
-    _write_export(tmp_path / "sac")
+    write_export(tmp_path / "sac")
     weights = tmp_path / "sac" / "actor.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
     with pytest.raises(ConversionError, match="damaged or not a safetensors file"):
@@ -167,8 +141,8 @@ def test_damaged_and_missing_files(tmp_path: Path) -> None:
         read_sac_export(tmp_path / "sac")
 
 
-def test_normalizer_spec_mismatch_and_nan(tmp_path: Path) -> None:
-    tensors = _write_export(tmp_path / "sac")
+def test_normalizer_spec_mismatch_and_nan(write_export: WriteExport, tmp_path: Path) -> None:
+    tensors = write_export(tmp_path / "sac")
     spec_path = tmp_path / "sac" / "actor_spec.json"
     spec = json.loads(spec_path.read_text())
     spec["normalize_observations"] = True
