@@ -3,7 +3,8 @@
 #   - terraform validate of every synthesized stack against the real provider schemas,
 #   - a deliberately broken stack that validate must reject,
 #   - terraform plan of every stack against empty local state with placeholder credentials,
-#   - the checkov policy scan of the synthesized Terraform (zero failures; reasons for suppressions),
+#   - the checkov policy scan of the synthesized Terraform, the Dockerfile and the workflows (zero
+#     failures; a written reason for each suppression),
 #   - hadolint (Dockerfile), shellcheck (scripts), actionlint (workflows), ruff/mypy (check scripts),
 #   - the rendered image requirements and init script are fresh against the lock, and the init
 #     script installs the right jax build on CPU, older-driver and R580+ GPU nodes,
@@ -77,7 +78,10 @@ synthesize() {
 }
 
 checkov_scan() {
-  "$root/.tools/checkov/bin/checkov" --config-file .checkov.yaml --directory "$work/pristine/stacks" &&
+  local files=(--file docker/Dockerfile)
+  local workflow
+  for workflow in .github/workflows/*.yml; do files+=(--file "$workflow"); done
+  "$root/.tools/checkov/bin/checkov" --config-file .checkov.yaml --directory "$work/pristine/stacks" "${files[@]}" &&
     "$PY" scripts/delivery/delivery_checks.py suppressions .checkov.yaml
 }
 
@@ -96,7 +100,7 @@ section "terraform and providers (offline build, cached)" terraform_toolchain
 section "synthesize every stack" synthesize
 # Right after synth: the tag hashes the workloads' sources, which must not change in between.
 section "image tag: workflows = stacks" "$PY" scripts/delivery/delivery_checks.py image-tag "$work/pristine/stacks"
-section "checkov policy scan" checkov_scan
+section "checkov policy scan (terraform, dockerfile, workflows)" checkov_scan
 section "terraform validate" "$PY" scripts/delivery/terraform_check.py validate "$synth_dir/stacks"
 section "broken stack rejected by validate" "$PY" scripts/delivery/terraform_check.py broken "$synth_dir/stacks"
 section "terraform plan (empty state, placeholder credentials)" "$PY" scripts/delivery/terraform_check.py plan "$synth_dir/stacks"
