@@ -40,6 +40,8 @@ PARKED_POSITION = np.array([0.0, 60.0, -20.0])
 # 0.009 + 0.001 and the field plane 0.007); objects rest on it.
 GROUND_HEIGHT = 0.01
 
+GROUND_BIT, BALL_BIT, ROBOT_BIT, OBSTACLE_BIT = 1, 2, 4, 8
+
 ROBOT_JOINTS: tuple[str, ...] = tuple(
     f"{side}_{name}"
     for side in ("Left", "Right")
@@ -220,35 +222,24 @@ def mjx_spec(options: SolverOptions | None = None) -> mujoco.MjSpec:
         name="ground", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1], pos=[0, 0, GROUND_HEIGHT]
     )
 
-    # Only explicit pairs collide.
+    # Which geoms may touch is set with contype/conaffinity bits (MJX's explicit-pair path does not run
+    # on the installed JAX): the ground touches ball and robot, the ball touches everything. Robot
+    # self-collision (only the two lower legs can meet) is left out: its box-box and capsule-box
+    # tests are the slowest MJX collision functions to compile and run.
     for geom in spec.geoms:
-        geom.contype = 0
-        geom.conaffinity = 0
-    ground_partners = ["ball", *ROBOT_COLLIDER_NAMES]
-    ball_partners = [
-        *ROBOT_COLLIDER_NAMES,
-        *KEEPER_GEOMS,
-        *DEFENDER_GEOMS,
-        *(f"{g}_{side}" for g in _GOAL_FRAME_GEOMS for side in ("north", "south")),
-    ]
-    for other in ground_partners:
-        spec.add_pair(
-            geomname1="ground", geomname2=other, condim=3, friction=[1.0, 1.0, 0.005, 0.0001, 0.0001]
-        )
-    for other in ball_partners:
-        spec.add_pair(geomname1="ball", geomname2=other, condim=3, friction=[1.0, 1.0, 0.005, 0.0001, 0.0001])
-    p = ROBOT_PREFIX
-    for a, b in (
-        ("left_foot", "right_foot"),
-        ("left_shank", "right_shank"),
-        ("left_foot", "right_shank"),
-        ("right_foot", "left_shank"),
-    ):
-        spec.add_pair(
-            geomname1=f"{p}{a}", geomname2=f"{p}{b}", condim=3, friction=[1.0, 1.0, 0.005, 0.0001, 0.0001]
-        )
+        if geom.name == "ground":
+            geom.contype, geom.conaffinity = GROUND_BIT, 0
+        elif geom.name == "ball":
+            geom.contype, geom.conaffinity = BALL_BIT, GROUND_BIT | ROBOT_BIT | OBSTACLE_BIT
+        elif geom.name in ROBOT_COLLIDER_NAMES:
+            geom.contype, geom.conaffinity = ROBOT_BIT, GROUND_BIT
+        else:
+            geom.contype, geom.conaffinity = OBSTACLE_BIT, 0
+        geom.condim = 3
+        geom.friction = [1.0, 0.005, 0.0001]
 
     # Sensors the observation reads; the rest of the robot's sensors are unused here.
+    p = ROBOT_PREFIX
     needed = {f"{p}torso_gyro", f"{p}torso_vel", f"{p}accelerometer", f"{p}torso_quat"}
     for sensor in list(spec.sensors):
         if sensor.name not in needed:
