@@ -36,6 +36,7 @@ class FixtureState:
     time: jax.Array
     rng: jax.Array
     obs: jax.Array
+    task: jax.Array  # 0: target on the left half, 1: on the right half (for per-task metrics)
 
 
 class PointMassFixtureEnv:
@@ -56,6 +57,7 @@ class PointMassFixtureEnv:
             time=jnp.zeros((), jnp.int32),
             rng=rng,
             obs=jnp.concatenate([position, velocity, target]),
+            task=jnp.asarray(target[0] > 0, jnp.int32),
         )
 
     def step(self, state: FixtureState, action: jax.Array) -> tuple[FixtureState, Any]:

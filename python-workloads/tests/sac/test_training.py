@@ -48,7 +48,7 @@ def test_learning_curve_goes_up_on_the_fixture_task() -> None:
     )
     rewards: list[float] = []
     result = train(
-        SACTrainer(PointMassFixtureEnv(), config),
+        SACTrainer(PointMassFixtureEnv(), config, task_names=("left", "right")),
         seed=3,
         progress_fn=lambda step, metrics: rewards.append(metrics["train/reward_mean"]),
     )
@@ -57,7 +57,11 @@ def test_learning_curve_goes_up_on_the_fixture_task() -> None:
     first, last = np.mean(rewards[:2]), np.mean(rewards[-2:])
     # A random policy stays about 1 away from its target; a trained one closes most of the gap.
     assert last > first + 0.3, f"reward went from {first:.3f} to {last:.3f}"
-    for metrics in result.history:
+    by_task = {
+        name: [h[f"train/reward_by_task/{name}"] for h in result.history[-2:]] for name in ("left", "right")
+    }
+    assert all(np.mean(values) > first for values in by_task.values()), by_task
+    for metrics in result.history[1:]:  # the first iteration is warm-up only: no losses yet
         for name in ("train/critic_loss", "train/actor_loss", "train/alpha", "train/env_steps_per_second"):
             assert np.isfinite(metrics[name]), name
 
@@ -84,8 +88,8 @@ def test_interrupted_and_resumed_run_ends_with_identical_state(
     _assert_states_identical(straight.state, resumed.state)
     # The resumed run's history continues the checkpointed one: one entry per iteration, no gaps.
     assert [h["env_steps"] for h in resumed.history] == [h["env_steps"] for h in straight.history]
-    assert [h["train/critic_loss"] for h in resumed.history] == [
-        h["train/critic_loss"] for h in straight.history
+    assert [h.get("train/critic_loss") for h in resumed.history] == [
+        h.get("train/critic_loss") for h in straight.history
     ]
 
 
@@ -158,3 +162,20 @@ def test_broken_exports_fail_with_a_clear_message(tiny_trainer: SACTrainer, tmp_
         load_exported_actor(tmp_path / "export")
     with pytest.raises(ExportedActorError, match="no committed checkpoint"):
         export_actor_from_checkpoint(tmp_path / "empty", tmp_path / "out")
+
+
+def test_warm_up_steps_act_randomly_and_do_not_update(tmp_path: Path) -> None:
+    trainer = SACTrainer(PointMassFixtureEnv(), tiny_config(warmup_steps=320, total_env_steps=480))
+    result = train(trainer, seed=0)
+    updates = [h["train/updates"] for h in result.history]
+    batched_steps = trainer.plan.batched_steps_per_iteration
+    assert updates == [0.0, 0.0, float(batched_steps * trainer.config.updates_per_env_step)]
+    assert "train/critic_loss" not in result.history[1] and "train/critic_loss" in result.history[2]
+    assert all("train/reward_mean" in h for h in result.history)
+
+
+def test_should_stop_ends_the_run_early_with_a_checkpoint(tiny_trainer: SACTrainer, tmp_path: Path) -> None:
+    checkpointer = StateCheckpointer(CheckpointManager(tmp_path / "ckpt"), tiny_trainer, TASKS)
+    result = train(tiny_trainer, seed=0, checkpointer=checkpointer, should_stop=lambda: True)
+    assert result.stopped_early and result.env_steps == tiny_trainer.plan.env_steps_per_iteration
+    assert [info.step for info in CheckpointManager(tmp_path / "ckpt").list()] == [result.env_steps]

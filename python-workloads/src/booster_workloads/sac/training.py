@@ -78,7 +78,9 @@ def _as_float(done: jax.Array) -> jax.Array:
 class SACTrainer:
     """Builds the networks, losses and compiled functions for one environment and configuration."""
 
-    def __init__(self, env: TrainingEnv, config: PretrainConfig) -> None:
+    def __init__(self, env: TrainingEnv, config: PretrainConfig, task_names: tuple[str, ...] = ()) -> None:
+        """``task_names``: when given and the environment state has a per-environment ``task`` index,
+        the reward is also reported per task (``reward_by_task/<name>``)."""
         if config.batch_size > config.buffer_size:
             raise ValueError(
                 f"pretrain.batch_size ({config.batch_size}) is larger than pretrain.buffer_size "
@@ -91,6 +93,7 @@ class SACTrainer:
             )
         self.env = env
         self.config = config
+        self.task_names = task_names
         self.plan = plan_iterations(config)
         self.observation_size = int(env.observation_size)
         self.action_size = int(env.action_size)
@@ -187,6 +190,11 @@ class SACTrainer:
         }
         for name, value in out.metrics.items():
             stats[f"env/{name}"] = jnp.mean(jnp.asarray(value, jnp.float32))
+        task = getattr(state.env_state, "task", None)
+        for index, task_name in enumerate(self.task_names if task is not None else ()):
+            in_task = jnp.asarray(task == index, jnp.float32)
+            stats[f"task_reward_sum/{task_name}"] = jnp.sum(reward * in_task)
+            stats[f"task_steps/{task_name}"] = jnp.sum(in_task)
         new_state = state.replace(
             replay=insert(state.replay, transitions),
             normalizer=normalizer,
@@ -262,8 +270,9 @@ class SACTrainer:
 
         def step_body(carry: TrainingState, _: None) -> tuple[TrainingState, dict[str, jax.Array]]:
             key, act_key, update_key = jax.random.split(carry.key, 3)
-            carry, step_stats = self._env_step(carry.replace(key=key), act_key)
+            # The same test as the action choice: a step that acted with the policy also learns.
             learning = carry.env_steps >= self.config.warmup_steps
+            carry, step_stats = self._env_step(carry.replace(key=key), act_key)
             update_keys = jax.random.split(update_key, self.config.updates_per_env_step)
             carry, update_stats = jax.lax.cond(learning, learn, skip, carry, update_keys)
             step_stats.update(update_stats)
@@ -276,6 +285,13 @@ class SACTrainer:
         finished_return = jnp.sum(stats.pop("finished_return_sum"))
         reward_sum = jnp.sum(stats.pop("reward_sum"))
         metrics = {}
+        for task_name in self.task_names:
+            if f"task_steps/{task_name}" in stats:
+                steps = jnp.sum(stats.pop(f"task_steps/{task_name}"))
+                total = jnp.sum(stats.pop(f"task_reward_sum/{task_name}"))
+                metrics[f"reward_by_task/{task_name}"] = jnp.where(
+                    steps > 0, total / jnp.maximum(steps, 1.0), jnp.nan
+                )
         for name, value in stats.items():
             if name in update_names:
                 # Averaged over the steps that learned; NaN (not reported) in a pure warm-up iteration.
@@ -312,7 +328,7 @@ def training_metrics(raw: Mapping[str, jax.Array], env_steps_per_second: float) 
         number = float(value)
         if math.isnan(number):
             continue  # e.g. no episode finished during the iteration
-        metrics[name if "/" in name else f"train/{name}"] = number
+        metrics[name if name.startswith("env/") else f"train/{name}"] = number
     return metrics
 
 
@@ -322,6 +338,7 @@ class TrainResult:
     env_steps: int
     resumed_from_env_steps: int | None
     compile_seconds: float
+    stopped_early: bool = False
     history: list[dict[str, float]] = field(default_factory=list)
 
 
@@ -340,6 +357,7 @@ def train(
     checkpointer: Any | None = None,
     progress_fn: ProgressFn = _unused,
     gpu_stats_fn: Callable[[], Mapping[str, float]] | None = None,
+    should_stop: Callable[[], bool] | None = None,
     log: logging.Logger | None = None,
 ) -> TrainResult:
     """Train until ``total_env_steps``, resuming from the newest committed checkpoint if there is one.
@@ -347,7 +365,8 @@ def train(
     ``checkpointer`` is a :class:`booster_workloads.sac.state_io.StateCheckpointer`; without one the
     run neither saves nor resumes. ``progress_fn(env_steps, metrics)`` is called after every
     iteration (every ``metrics_every_steps``), with ``gpu/*`` entries merged in every
-    ``gpu_stats_every_steps`` when ``gpu_stats_fn`` is given.
+    ``gpu_stats_every_steps`` when ``gpu_stats_fn`` is given. When ``should_stop()`` turns true
+    after an iteration (a monitoring alert), the run checkpoints and ends early.
     """
     log = log or logging.getLogger(__name__)
     config = trainer.config
@@ -384,17 +403,23 @@ def train(
             last_gpu_stats = env_steps
         history.append({"env_steps": float(env_steps), **metrics})
         progress_fn(env_steps, metrics)
-        finished = env_steps >= config.total_env_steps
+        stopping = should_stop is not None and should_stop()
+        if stopping:
+            log.warning("stopping SAC training early at %d environment steps", env_steps)
+        finished = stopping or env_steps >= config.total_env_steps
         crossed = (
             env_steps // config.checkpoint_every_steps > last_checkpoint // config.checkpoint_every_steps
         )
         if checkpointer is not None and (crossed or finished):
             checkpointer.save(state, history)
             last_checkpoint = env_steps
+        if stopping:
+            break
     return TrainResult(
         state=state,
         env_steps=env_steps,
         resumed_from_env_steps=resumed_from,
         compile_seconds=compile_seconds,
+        stopped_early=env_steps < config.total_env_steps,
         history=history,
     )
