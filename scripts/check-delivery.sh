@@ -60,7 +60,9 @@ terraform_toolchain() {
   bash scripts/delivery/terraform-toolchain.sh "${toolchain_args[@]}" >"$env_file" || return 1
   # shellcheck source=/dev/null
   source "$env_file"
-  "$TERRAFORM_BIN" version | head -n 1
+  local version
+  version=$("$TERRAFORM_BIN" version) || return 1
+  echo "${version%%$'\n'*}; providers: databricks $TF_DATABRICKS_BUILD_VERSION, google $TF_GOOGLE_BUILD_VERSION (google built: $TF_TOOLCHAIN_GOOGLE)"
 }
 
 # A private synth output: the checks rewrite it (provider versions, backend), never cdktf.out.
@@ -81,7 +83,9 @@ checkov_scan() {
   local files=(--file docker/Dockerfile)
   local workflow
   for workflow in .github/workflows/*.yml; do files+=(--file "$workflow"); done
-  "$root/.tools/checkov/bin/checkov" --config-file .checkov.yaml --directory "$work/pristine/stacks" "${files[@]}" &&
+  # Two runs: given a directory, checkov leaves out the Dockerfile passed with --file.
+  "$root/.tools/checkov/bin/checkov" --config-file .checkov.yaml --directory "$work/pristine/stacks" &&
+    "$root/.tools/checkov/bin/checkov" --config-file .checkov.yaml "${files[@]}" &&
     "$PY" scripts/delivery/delivery_checks.py suppressions .checkov.yaml
 }
 
