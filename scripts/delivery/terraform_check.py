@@ -142,12 +142,12 @@ def drop_google(config: dict[str, Any]) -> list[str]:
     return [f"without the Google provider, not checked: {', '.join(dropped)}"] if dropped else []
 
 
-def diagnostics(output: str) -> list[str]:
-    """The error diagnostics of `terraform validate -json`, one readable line each."""
+def diagnostics(output: str, severity: str = "error") -> list[str]:
+    """The diagnostics of one severity from `terraform validate -json`, one readable line each."""
     report = json.loads(output)
     lines = []
     for item in report.get("diagnostics", []):
-        if item.get("severity") != "error":
+        if item.get("severity") != severity:
             continue
         where = item.get("address") or ""
         if item.get("range"):
@@ -166,14 +166,14 @@ def init(stack: Path, toolchain: Toolchain, backend: bool) -> None:
         )
 
 
-def validate(stack: Path, toolchain: Toolchain) -> list[str]:
-    """Errors that `terraform validate` reports for the stack (empty: valid)."""
+def validate(stack: Path, toolchain: Toolchain) -> tuple[list[str], list[str]]:
+    """Errors and warnings that `terraform validate` reports for the stack (no errors: valid)."""
     init(stack, toolchain, backend=False)
     result = toolchain.run(["validate", "-json", "-no-color"], stack)
     errors = diagnostics(result.stdout)
     if result.returncode != 0 and not errors:
         errors = [f"terraform validate exited {result.returncode}: {result.stderr.strip()}"]
-    return errors
+    return errors, diagnostics(result.stdout, "warning")
 
 
 def command_validate(stacks_dir: Path, toolchain: Toolchain) -> int:
@@ -182,11 +182,15 @@ def command_validate(stacks_dir: Path, toolchain: Toolchain) -> int:
         start = time.monotonic()
         for note in prepare(stack, toolchain):
             print(f"  {stack.name}: {note}")
-        errors = validate(stack, toolchain)
+        errors, warnings = validate(stack, toolchain)
         status = "valid" if not errors else f"{len(errors)} error(s)"
-        print(f"validate {stack.name}: {status} ({time.monotonic() - start:.1f} s)")
+        print(
+            f"validate {stack.name}: {status}, {len(warnings)} warning(s) ({time.monotonic() - start:.1f} s)"
+        )
         for error in errors:
-            print(f"    {error}")
+            print(f"    error: {error}")
+        for warning in warnings:
+            print(f"    warning: {warning}")
         failed += bool(errors)
     return 1 if failed else 0
 
@@ -237,7 +241,7 @@ def command_broken(stacks_dir: Path, toolchain: Toolchain) -> int:
         pool.setdefault("gcp_attributes", {})[BROKEN_ATTRIBUTE] = BROKEN_VALUE
     (broken / STACK_FILE).write_text(json.dumps(config))
     prepare(broken, toolchain)
-    errors = validate(broken, toolchain)
+    errors, _ = validate(broken, toolchain)
     caught = [error for error in errors if BROKEN_ATTRIBUTE in error or BROKEN_VALUE in error]
     if caught:
         print(
