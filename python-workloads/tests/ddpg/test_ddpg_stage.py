@@ -19,7 +19,7 @@ from booster_workloads.manifest import load_manifest
 from booster_workloads.policy.torch_actor import DDPGActor, load_actor, save_actor
 from booster_workloads.runtime.context import StageContext, VolumePaths
 from booster_workloads.soccer.observation import OBSERVATION_SIZE
-from booster_workloads.stages import finetune
+from booster_workloads.stages import StageFailedError, finetune
 from booster_workloads.tracking import ModelNotFoundError
 
 TINY = {
@@ -130,3 +130,13 @@ def test_finetune_refuses_an_actor_of_the_wrong_input_size(
     with pytest.raises(finetune.FinetuneInputError, match=f"takes {OBSERVATION_SIZE - 3} inputs"):
         finetune.run(_context(tracker))
     assert tracker.get_alias_version("finetuned_ddpg", "candidate_finetuned") is None
+
+
+def test_finetune_refuses_a_schedule_out_of_order_before_starting_a_run(
+    make_tracker: Callable[..., Any],
+) -> None:
+    tracker = make_tracker(**{**_tiny(), "finetune.last_layer_only_until_step": 50})
+    with pytest.raises(StageFailedError, match=r"last_layer_only_until_step \(50\) must not exceed"):
+        finetune.run(_context(tracker))
+    experiment = tracker.client.get_experiment_by_name(tracker.config.run.experiment)
+    assert experiment is None or not tracker.client.search_runs([experiment.experiment_id])

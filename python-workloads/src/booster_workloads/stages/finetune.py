@@ -16,12 +16,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from booster_workloads.checkpoints import CheckpointManager
-from booster_workloads.ddpg.trainer import DDPGTrainer
+from booster_workloads.ddpg.learner import LearnerStateError
+from booster_workloads.ddpg.replay import ReplayStateError
+from booster_workloads.ddpg.schedules import ScheduleError, check_schedule
+from booster_workloads.ddpg.trainer import DDPGTrainer, ResumeError
 from booster_workloads.monitoring import GpuMonitor, StallDetector
 from booster_workloads.policy.torch_actor import ActorFileError, DDPGActor, load_actor, save_actor
 from booster_workloads.progress import Progress
 from booster_workloads.soccer.observation import OBSERVATION_SIZE, TASKS
 from booster_workloads.soccer.official import DenseRewardScales, OfficialVecEnv
+from booster_workloads.stages import StageFailedError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -43,7 +47,7 @@ CURVES = (
 )
 
 
-class FinetuneInputError(ValueError):
+class FinetuneInputError(StageFailedError):
     """The pre-trained actor cannot be fine-tuned (wrong observation size, damaged files)."""
 
 
@@ -127,8 +131,16 @@ class _Reporter:
 
 
 def run(ctx: StageContext) -> None:
+    try:
+        _run(ctx)
+    except (ScheduleError, ResumeError, LearnerStateError, ReplayStateError) as exc:
+        raise StageFailedError(f"finetune: {exc}") from exc
+
+
+def _run(ctx: StageContext) -> None:
     cfg = ctx.config.finetune
     monitoring = ctx.config.monitoring
+    check_schedule(cfg)  # before anything is downloaded or logged
     seed = ctx.config.run.seed
     log = ctx.log
     with ctx.tracker.stage_run(
