@@ -100,3 +100,34 @@ def test_fallback_model_drops_only_the_collisions_mjx_cannot_compute() -> None:
     colliding = {int(model.geom_type[g]) for g in range(model.ngeom) if model.geom_contype[g]}
     assert colliding == {int(mujoco.mjtGeom.mjGEOM_BOX)}
     mjx.put_model(model)  # raises NotImplementedError while a cylinder still collides
+
+
+def test_setup_command_reuses_the_local_tracking_server(
+    local_mlflow_server: Any, volume_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from booster_workloads import cli
+
+    config = tmp_path / "setup.toml"
+    config.write_text(
+        f'[run]\nlocal_mlflow_dir = "{local_mlflow_server.directory}"\nwandb_mode = "disabled"\n'
+        'experiment = "cli-local-setup"\n[setup]\ncheck_mjx = false\n'
+    )
+    args = [
+        "setup",
+        "--profile=toy",
+        "--tracking-uri=local",
+        f"--volume-root={volume_root}",
+        f"--config={config}",
+    ]
+    assert cli.main(args) == 0
+    assert f"reusing the local MLflow server at {local_mlflow_server.uri}" in capsys.readouterr().err
+    client = MlflowClient(local_mlflow_server.uri)
+    experiment = client.get_experiment_by_name("cli-local-setup")
+    [run] = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FINISHED" and run.data.tags["setup/ok"] == "true"
+
+    # A hard failure exits non-zero with one line naming the check and the fix.
+    config.write_text(config.read_text() + "require_gpu = true\n")
+    assert cli.main(args) == 1
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last_line.startswith("error: booster-pipeline: setup check jax_devices failed: JAX sees no GPU")

@@ -46,6 +46,7 @@ def test_stage_run_records_lineage_params_metrics_and_wandb_offline(
         run.log_metrics({"train/reward_mean": 1.5}, step=1000)
         run.log_metrics({"train/reward_mean": 2.5}, step=2000)
         run.log_dict({"max_abs_error": 1e-7}, "conversion/error.json")
+        run.alert("training_stalled", "reward flat for 100000 steps", level="warning")
     client = MlflowClient(tracker.tracking_uri)
     record = client.get_run(run.run_id)
     assert record.info.status == "FINISHED"
@@ -55,6 +56,7 @@ def test_stage_run_records_lineage_params_metrics_and_wandb_offline(
     assert tags["parent_alias"] == "candidate-pretrain"
     assert tags["training_type"] == "conversion" and tags["stage"] == "convert"
     assert tags["config_hash"] == tracker.config_hash
+    assert tags["alert/training_stalled"] == "reward flat for 100000 steps"
     assert record.data.params["pretrain.num_envs"] == str(tracker.config.pretrain.num_envs)
     history = client.get_metric_history(run.run_id, "train/reward_mean")
     assert [(m.step, m.value) for m in history] == [(1000, 1.5), (2000, 2.5)]
@@ -130,3 +132,21 @@ def test_local_server_is_reused(local_mlflow_server: Any) -> None:
     assert running_server(local_mlflow_server.directory) == local_mlflow_server
     again = ensure_local_server(local_mlflow_server.directory)
     assert again.pid == local_mlflow_server.pid and again.uri == local_mlflow_server.uri
+
+
+def test_a_registered_torchscript_actor_serves_through_the_registry(
+    make_tracker: Callable[..., Any], tmp_path: Path
+) -> None:
+    import torch
+
+    tracker = make_tracker(**{"run.wandb_mode": "disabled", "run.catalog": "cat_serving_test"})
+    actor = torch.nn.Sequential(torch.nn.Linear(89, 12), torch.nn.Tanh())
+    torch.jit.script(actor).save(str(tmp_path / "actor.pt"))
+    files = {"actor.pt": tmp_path / "actor.pt", **write_model_files(tmp_path, "torch")}
+    with tracker.stage_run("finetune", training_type="ddpg_finetune") as run:
+        run.log_model("finetuned_ddpg", files, SIGNATURE, alias="candidate_finetuned")
+    model = mlflow.pyfunc.load_model("models:/cat_serving_test.rl_models.ddpg_finetuned@candidate-finetuned")
+    observation = np.random.default_rng(0).standard_normal((3, 89)).astype(np.float32)
+    action = model.predict(observation)
+    expected = actor(torch.from_numpy(observation)).detach().numpy()
+    np.testing.assert_allclose(action, expected, rtol=1e-6, atol=1e-6)

@@ -9,6 +9,18 @@ LOGGER_NAME = "booster"
 _NOISY = ("mlflow", "urllib3", "alembic", "httpx", "jax._src", "absl", "wandb", "git")
 
 
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is now (test runners and notebooks swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+
 def configure_logging(level: int = logging.INFO) -> logging.Logger:
     root = logging.getLogger()
     if not getattr(root, "_booster_configured", False):
@@ -18,7 +30,7 @@ def configure_logging(level: int = logging.INFO) -> logging.Logger:
             handler: logging.Handler = RichHandler(show_path=False, rich_tracebacks=False)
             handler.setFormatter(logging.Formatter("%(message)s"))
         else:
-            handler = logging.StreamHandler(sys.stderr)
+            handler = _CurrentStderrHandler()
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
         root.setLevel(level)

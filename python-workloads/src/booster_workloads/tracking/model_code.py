@@ -23,9 +23,8 @@ class PolicyFilesModel(PythonModel):
             self._actor = torch.jit.load(path, map_location="cpu")
             self._actor.eval()
 
-    def predict(
-        self, context: PythonModelContext, model_input: Any, params: dict[str, Any] | None = None
-    ) -> Any:
+    # Left without type hints: MLflow would derive an input schema from them and warn that it cannot.
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         if self._actor is None:
             raise RuntimeError(
                 "this model holds no TorchScript actor (actor.pt); read its files with "
@@ -34,6 +33,11 @@ class PolicyFilesModel(PythonModel):
         import numpy as np
         import torch
 
+        if isinstance(model_input, dict):
+            # A signature with a named tensor hands the input over as {name: array}.
+            if len(model_input) != 1:
+                raise ValueError(f"expected one input tensor, got {sorted(model_input)}")
+            model_input = next(iter(model_input.values()))
         observation = torch.as_tensor(np.asarray(model_input, dtype=np.float32))
         with torch.no_grad():
             return self._actor(observation).numpy()

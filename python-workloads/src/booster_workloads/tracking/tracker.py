@@ -139,6 +139,16 @@ class StageRun:
         if self.wandb_run is not None:
             self.wandb_run.summary.update({f"tag/{k}": str(v) for k, v in tags.items()})
 
+    def alert(self, title: str, text: str, level: str = "error") -> None:
+        """Record an alert (GPU memory, stalled training) on the run; W&B notifies when online."""
+        self._client.set_tag(self.run_id, f"alert/{title}", text[:5000])
+        if self.wandb_run is not None and self._tracker.wandb_mode == "online":
+            import wandb
+
+            alert_level = wandb.AlertLevel  # type: ignore[attr-defined]
+            wandb_level = alert_level.ERROR if level == "error" else alert_level.WARN
+            self.wandb_run.alert(title=title, text=text, level=wandb_level)
+
     def log_artifact(self, path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
         local = Path(path)
         if local.is_dir():
