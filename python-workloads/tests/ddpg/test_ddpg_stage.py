@@ -89,6 +89,8 @@ def test_finetune_registers_a_trained_actor_with_lineage_and_metrics(
     for key in (
         "reward/dense",
         "reward/official",
+        "reward/env",
+        "reward/dense_approach_ball",
         "reward/weight_dense",
         "reward/weight_official",
         "losses/critic",

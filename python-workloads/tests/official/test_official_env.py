@@ -9,6 +9,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import numpy as np
 import pytest
 
+from booster_workloads.evaluation.scoring import terminal_score
 from booster_workloads.soccer.actions import TORQUE_BOUNDS
 from booster_workloads.soccer.observation import OBSERVATION_SIZE, SLICES, TASKS, preprocess
 from booster_workloads.soccer.official import (
@@ -38,8 +39,8 @@ def test_make_official_env_rejects_unknown_ids() -> None:
         make_official_env("LowerT1Dance-v0")
 
 
-def test_official_reward_is_the_envs_own_weighted_sum_of_reward_terms() -> None:
-    # R_official must be exactly what the environment returns; that value is in turn the
+def test_env_reward_is_the_envs_own_weighted_sum_of_reward_terms() -> None:
+    # R_env must be exactly what the environment returns; that value is in turn the
     # reward_config-weighted sum of info["reward_terms"] (sai_mujoco base_v1._total_reward).
     with OfficialVecEnv(3, num_workers=0) as vec:
         vec.reset(seed=11)
@@ -52,7 +53,7 @@ def test_official_reward_is_the_envs_own_weighted_sum_of_reward_terms() -> None:
             batch = vec.step(torques)
             for i, env in enumerate(direct):
                 obs, reward, _, _, info = env.step(torques[i])
-                assert batch.reward_official[i] == pytest.approx(float(reward), abs=1e-6)
+                assert batch.reward_env[i] == pytest.approx(float(reward), abs=1e-6)
                 weights = env.unwrapped.reward_config
                 expected = sum(weights[k] * float(v) for k, v in info["reward_terms"].items() if k in weights)
                 assert float(reward) == pytest.approx(expected, rel=1e-5, abs=1e-6)
@@ -71,24 +72,37 @@ def test_each_env_carries_its_task_one_hot() -> None:
     assert vec.task_ids == list(TASKS)
 
 
-def test_episode_end_resets_and_reports_the_final_observation() -> None:
-    # Full-strength random torques make the robot fall within a few hundred steps.
+@pytest.mark.parametrize("task_id", [TASKS[0], TASKS[2]])
+def test_official_reward_is_the_competition_score_on_the_final_step_only(task_id: str) -> None:
+    # Full-strength random torques make the robot fall within a few hundred steps. A second copy of
+    # the environment, stepped alongside, is scored the way the platform's evaluation wrapper does.
     rng = np.random.default_rng(1)
-    with OfficialVecEnv(1, task_ids=[TASKS[2]], num_workers=0) as vec:
+    direct = make_official_env(task_id)
+    direct.reset(seed=5)
+    with OfficialVecEnv(1, task_ids=[task_id], num_workers=0) as vec:
         vec.reset(seed=5)
         for _ in range(2000):
-            batch = vec.step(rng.uniform(-1, 1, size=(1, 12)).astype(np.float32) * TORQUE_BOUNDS)
+            torques = rng.uniform(-1, 1, size=(1, 12)).astype(np.float32) * TORQUE_BOUNDS
+            batch = vec.step(torques)
+            _, _, terminated, truncated, _ = direct.step(torques[0])
             if batch.terminated[0] or batch.truncated[0]:
                 break
+            assert batch.reward_official[0] == 0.0
         else:
             pytest.fail("no episode ended within 2000 steps of random full torques")
+    assert terminated or truncated
+    expected = terminal_score(task_id, direct.unwrapped.compute_reward())
+    direct.close()
+    assert batch.reward_official[0] == pytest.approx(expected, rel=1e-5)
+    assert expected != 0.0
     assert len(batch.finished_episodes) == 1
-    env_index, task_index, official_return, dense_return, length = batch.finished_episodes[0]
-    assert (env_index, task_index) == (0, 2)
-    assert length > 1 and np.isfinite(official_return) and np.isfinite(dense_return)
+    episode = batch.finished_episodes[0]
+    assert (episode.env_index, episode.task_index) == (0, TASKS.index(task_id))
+    assert episode.score == pytest.approx(expected, rel=1e-5)
+    assert episode.length > 1 and np.isfinite(episode.env_return) and np.isfinite(episode.dense_return)
     # The episode that ended and the one that began are different states.
     assert not np.allclose(batch.final_observation[0], batch.observation[0])
-    assert batch.dense_terms["fall"][0] == 1.0
+    assert batch.dense_terms["fallen"][0] == 1.0
 
 
 def test_worker_processes_match_in_process_stepping() -> None:
@@ -105,6 +119,7 @@ def test_worker_processes_match_in_process_stepping() -> None:
     for a, b in zip(local, remote, strict=True):
         np.testing.assert_array_equal(a.observation, b.observation)
         np.testing.assert_array_equal(a.reward_official, b.reward_official)
+        np.testing.assert_array_equal(a.reward_env, b.reward_env)
         np.testing.assert_array_equal(a.reward_dense, b.reward_dense)
 
 
@@ -132,12 +147,12 @@ def test_dense_terms_reward_closing_on_the_ball_and_moving_it_to_the_target() ->
     # The robot moved 2 cm toward the ball; the ball did not move relative to the target.
     terms = dense.step(_info([0.98, 0.0, 0.0], [2.98, 0.0, 0.0]), fell=False)
     assert terms["approach_ball"] == pytest.approx(1.0)
-    assert terms["ball_velocity_to_target"] == pytest.approx(0.0, abs=1e-9)
+    assert terms["ball_velocity_to_goal"] == pytest.approx(0.0, abs=1e-9)
     # Now the ball rolls 4 cm toward the target while the robot stays.
     terms = dense.step(_info([1.02, 0.0, 0.0], [2.98, 0.0, 0.0]), fell=True)
     assert terms["approach_ball"] == pytest.approx(-2.0)
-    assert terms["ball_velocity_to_target"] == pytest.approx(2.0)
-    assert terms["fall"] == 1.0
+    assert terms["ball_velocity_to_goal"] == pytest.approx(2.0)
+    assert terms["fallen"] == 1.0
     assert set(terms) == set(DENSE_TERM_NAMES)
     assert dense.total(terms) == pytest.approx(1.0 * -2.0 + 2.0 * 2.0 - 10.0)
 
@@ -150,4 +165,4 @@ def test_goalie_task_aims_at_the_goal_of_the_robots_team() -> None:
         key = f"goal_team_{team}_rel_ball"
         after[key] = before[key] * 0.99  # the ball got 1 % closer to the team's goal
         dense.reset(before)
-        assert dense.step(after, fell=False)["ball_velocity_to_target"] > 0
+        assert dense.step(after, fell=False)["ball_velocity_to_goal"] > 0

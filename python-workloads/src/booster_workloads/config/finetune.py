@@ -79,10 +79,12 @@ class FinetuneConfig:
     dense_approach_ball_scale: float = setting(
         1.0, help="R_dense weight of the robot's closing speed on the ball (m/s)."
     )
-    dense_ball_to_target_scale: float = setting(
+    dense_ball_velocity_to_goal_scale: float = setting(
         2.0, help="R_dense weight of the ball's closing speed on its goal or target (m/s)."
     )
-    dense_fall_scale: float = setting(-10.0, help="R_dense weight of a fall (1 on the step the robot falls).")
+    dense_fallen_scale: float = setting(
+        -10.0, help="R_dense weight of a fall (1 on the step the robot falls)."
+    )
     checkpoint_every_steps: int = setting(
         20_000,
         toy=1_000,

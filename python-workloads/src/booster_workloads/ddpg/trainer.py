@@ -36,7 +36,7 @@ from booster_workloads.ddpg.replay import ReplayBuffer
 from booster_workloads.ddpg.schedules import reward_weights
 from booster_workloads.policy.torch_actor import DDPGActor
 from booster_workloads.soccer.observation import TASKS
-from booster_workloads.soccer.official import DENSE_TERM_NAMES, OfficialVecEnv
+from booster_workloads.soccer.official import DENSE_TERM_NAMES, FinishedEpisode, OfficialVecEnv
 
 ProgressFn = Callable[[int, dict[str, float]], None]
 STATE_FILE = "trainer.json"
@@ -60,9 +60,10 @@ class _Window:
     transitions: int = 0
     reward_dense: float = 0.0
     reward_official: float = 0.0
+    reward_env: float = 0.0
     dense_terms: dict[str, float] = field(default_factory=lambda: dict.fromkeys(DENSE_TERM_NAMES, 0.0))
     losses: dict[str, list[float]] = field(default_factory=dict)
-    episodes: list[tuple[int, int, float, float, int]] = field(default_factory=list)
+    episodes: list[FinishedEpisode] = field(default_factory=list)
     updates: int = 0
     started: float = field(default_factory=time.perf_counter)
 
@@ -188,6 +189,7 @@ class DDPGTrainer:
             "train/replay_size": float(len(self.replay)),
             "reward/dense": window.reward_dense / n,
             "reward/official": window.reward_official / n,
+            "reward/env": window.reward_env / n,
             "reward/combined": (a * window.reward_dense + b * window.reward_official) / n,
             "reward/weight_dense": a,
             "reward/weight_official": b,
@@ -197,13 +199,15 @@ class DDPGTrainer:
         for name, values in window.losses.items():
             metrics[name] = float(np.mean(values))
         if window.episodes:
-            metrics["charts/episode_return_official"] = float(np.mean([e[2] for e in window.episodes]))
-            metrics["charts/episode_return_dense"] = float(np.mean([e[3] for e in window.episodes]))
-            metrics["charts/episode_length"] = float(np.mean([e[4] for e in window.episodes]))
+            # Episodes cut short by a checkpoint reset are not in here: only natural ends are scored.
+            metrics["charts/episode_score"] = float(np.mean([e.score for e in window.episodes]))
+            metrics["charts/episode_return_env"] = float(np.mean([e.env_return for e in window.episodes]))
+            metrics["charts/episode_return_dense"] = float(np.mean([e.dense_return for e in window.episodes]))
+            metrics["charts/episode_length"] = float(np.mean([e.length for e in window.episodes]))
             for task_index, task in enumerate(TASKS):
-                returns = [e[2] for e in window.episodes if e[1] == task_index]
-                if returns:
-                    metrics[f"charts/episode_return_official/{task}"] = float(np.mean(returns))
+                scores = [e.score for e in window.episodes if e.task_index == task_index]
+                if scores:
+                    metrics[f"charts/episode_score/{task}"] = float(np.mean(scores))
         self.progress_fn(self.step, metrics)
 
     def _act(self, observation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -238,6 +242,7 @@ class DDPGTrainer:
             window.transitions += self.envs.num_envs
             window.reward_dense += float(batch.reward_dense.sum())
             window.reward_official += float(batch.reward_official.sum())
+            window.reward_env += float(batch.reward_env.sum())
             for name in DENSE_TERM_NAMES:
                 window.dense_terms[name] += float(batch.dense_terms[name].sum())
             window.episodes.extend(batch.finished_episodes)

@@ -1,15 +1,21 @@
 """The official competition environments from ``sai-mujoco``, and stepping many of them in parallel.
 
-Rewards. Each step's reward is split in two:
+Rewards. Each step yields three numbers:
 
-- ``R_official`` is the environment's own reward, exactly what ``env.step`` returns: in ``sai-mujoco``
-  0.1.30 (``envs/base/base_v1.py``, ``_total_reward``) the weighted sum of the task's ``compute_reward``
-  terms by its ``reward_config`` (``info["reward_terms"]`` holds the raw terms). It is also what the
-  ``sai-rl`` benchmark sums per episode when no server-side evaluation script is loaded
-  (``sai_rl/benchmark/benchmark.py``); the platform may wrap it with an evaluation script that is only
-  served by the SAI API at run time and so cannot be reproduced offline.
-- ``R_dense`` is shaping computed here from ``info`` (the same vectors the policy sees), with the terms
-  pre-training uses: getting closer to the ball, the ball moving toward the goal or target, and falling.
+- ``R_official``, the competition's evaluation reward. The SAI platform does not score the
+  environment's own reward: ``sai_rl.env.environment.custom_eval_wrapper`` (sai-rl 0.1.37) replaces it
+  with the competition's evaluation script, which is 0 on every step but the one that ends the
+  episode, and there the task's evaluation weights applied to ``env.compute_reward()``.
+  :func:`booster_workloads.evaluation.scoring.terminal_score` holds those weights; the benchmark and
+  Gate 3 use the same function, so fine-tuning optimises what the gate measures. Like the platform's
+  wrapper, ``compute_reward()`` is called on the unwrapped environment right after the final step.
+- ``R_env``, the environment's own reward as ``env.step`` returns it: in sai-mujoco 0.1.30
+  (``envs/base/base_v1.py``, ``_total_reward``) the task's ``reward_config``-weighted sum of the
+  ``compute_reward`` terms (``info["reward_terms"]``) on every step. Reported, not trained on.
+- ``R_dense``, shaping computed here from ``info`` (the vectors the policy sees), named as the terms of
+  pre-training's MJX reward: closing on the ball (``approach_ball``), the ball closing on its goal or
+  target (``ball_velocity_to_goal``), and falling (``fallen``). The first two are rates of change of
+  distances (m/s), so over an episode they add up to distance gained, whatever the path.
 
 Parallelism. :class:`OfficialVecEnv` spreads ``N`` environments over worker processes (each steps its
 share one after another, MuJoCo being single-threaded), or runs them in the calling process when
@@ -29,11 +35,12 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from booster_workloads.evaluation.scoring import terminal_score
 from booster_workloads.soccer.actions import ACTION_SIZE, TORQUE_BOUNDS
 from booster_workloads.soccer.observation import TASKS, task_index_of
 from booster_workloads.soccer.observation import preprocess as official_preprocess
@@ -41,7 +48,7 @@ from booster_workloads.soccer.observation import preprocess as official_preproce
 FloatArray = npt.NDArray[np.float32]
 PreprocessFn = Callable[[npt.NDArray[Any], Mapping[str, Any], int], npt.NDArray[Any]]
 
-DENSE_TERM_NAMES: Final = ("approach_ball", "ball_velocity_to_target", "fall")
+DENSE_TERM_NAMES: Final = ("approach_ball", "ball_velocity_to_goal", "fallen")
 # Distances change by at most a few cm per control step; clipping the per-second rates keeps one
 # teleport-like reset or contact spike from dominating a minibatch.
 _RATE_CLIP: Final = 5.0
@@ -52,8 +59,8 @@ class DenseRewardScales:
     """Weights of the dense shaping terms; 0 turns a term off."""
 
     approach_ball: float = 1.0
-    ball_velocity_to_target: float = 2.0
-    fall: float = -10.0
+    ball_velocity_to_goal: float = 2.0
+    fallen: float = -10.0
 
     def as_dict(self) -> dict[str, float]:
         return {name: float(getattr(self, name)) for name in DENSE_TERM_NAMES}
@@ -123,13 +130,22 @@ class DenseReward:
         to_target = (previous[1] - current[1]) / self.control_timestep
         return {
             "approach_ball": float(np.clip(approach, -_RATE_CLIP, _RATE_CLIP)),
-            "ball_velocity_to_target": float(np.clip(to_target, -_RATE_CLIP, _RATE_CLIP)),
-            "fall": 1.0 if fell else 0.0,
+            "ball_velocity_to_goal": float(np.clip(to_target, -_RATE_CLIP, _RATE_CLIP)),
+            "fallen": 1.0 if fell else 0.0,
         }
 
     def total(self, terms: Mapping[str, float]) -> float:
         weights = self.scales.as_dict()
         return float(sum(weights[name] * terms[name] for name in DENSE_TERM_NAMES))
+
+
+class FinishedEpisode(NamedTuple):
+    env_index: int
+    task_index: int
+    score: float  # the competition's evaluation score: R_official of the final step
+    env_return: float  # sum of R_env
+    dense_return: float  # sum of R_dense
+    length: int
 
 
 @dataclass
@@ -144,12 +160,12 @@ class StepBatch:
     observation: FloatArray
     final_observation: FloatArray
     reward_official: FloatArray
+    reward_env: FloatArray
     reward_dense: FloatArray
     dense_terms: dict[str, FloatArray]
     terminated: npt.NDArray[np.bool_]
     truncated: npt.NDArray[np.bool_]
-    # Per finished episode: (environment index, task index, official return, dense return, length).
-    finished_episodes: list[tuple[int, int, float, float, int]] = field(default_factory=list)
+    finished_episodes: list[FinishedEpisode] = field(default_factory=list)
 
 
 class _EnvGroup:
@@ -195,6 +211,7 @@ class _EnvGroup:
             "observation": [],
             "final_observation": [],
             "reward_official": np.zeros(n, np.float32),
+            "reward_env": np.zeros(n, np.float32),
             "reward_dense": np.zeros(n, np.float32),
             "dense_terms": {name: np.zeros(n, np.float32) for name in DENSE_TERM_NAMES},
             "terminated": np.zeros(n, np.bool_),
@@ -206,7 +223,11 @@ class _EnvGroup:
             fell = bool(terminated) and bool(env.unwrapped.robots[0].is_terminated())
             terms = self.dense[i].step(info, fell)
             dense = self.dense[i].total(terms)
-            out["reward_official"][i] = float(reward)
+            ended = bool(terminated or truncated)
+            # The platform's evaluation wrapper calls compute_reward() again after the step; so do we.
+            official = terminal_score(self.task_ids[i], env.unwrapped.compute_reward()) if ended else 0.0
+            out["reward_official"][i] = official
+            out["reward_env"][i] = float(reward)
             out["reward_dense"][i] = dense
             for name, value in terms.items():
                 out["dense_terms"][name][i] = value
@@ -216,14 +237,15 @@ class _EnvGroup:
             out["final_observation"].append(final)
             self.returns[i] += (float(reward), dense)
             self.lengths[i] += 1
-            if terminated or truncated:
+            if ended:
                 out["finished_episodes"].append(
-                    (
-                        self.first_index + i,
-                        self.task_indices[i],
-                        float(self.returns[i, 0]),
-                        float(self.returns[i, 1]),
-                        int(self.lengths[i]),
+                    FinishedEpisode(
+                        env_index=self.first_index + i,
+                        task_index=self.task_indices[i],
+                        score=official,
+                        env_return=float(self.returns[i, 0]),
+                        dense_return=float(self.returns[i, 1]),
+                        length=int(self.lengths[i]),
                     )
                 )
                 self.returns[i] = 0.0
@@ -368,6 +390,7 @@ class OfficialVecEnv:
             observation=np.concatenate([p["observation"] for p in parts]),
             final_observation=np.concatenate([p["final_observation"] for p in parts]),
             reward_official=np.concatenate([p["reward_official"] for p in parts]),
+            reward_env=np.concatenate([p["reward_env"] for p in parts]),
             reward_dense=np.concatenate([p["reward_dense"] for p in parts]),
             dense_terms={
                 name: np.concatenate([p["dense_terms"][name] for p in parts]) for name in DENSE_TERM_NAMES

@@ -40,7 +40,7 @@ PARENT_ALIAS = "candidate_pretrain"
 OUTPUT_MODEL = "finetuned_ddpg"
 OUTPUT_ALIAS = "candidate_finetuned"
 CURVES = (
-    ("reward/official", "R_official per step"),
+    ("charts/episode_score", "competition score per episode"),
     ("reward/dense", "R_dense per step"),
     ("losses/critic", "critic loss"),
     ("losses/actor", "actor loss"),
@@ -120,7 +120,12 @@ class _Reporter:
         self.history.append((step, metrics))
         self.run.log_metrics(metrics, step=step)
         self.progress.set(step)
-        alerts = [self.stall.update(step, metrics["reward/official"])]
+        # The stall watch follows the competition score of the episodes that ended in this window.
+        alerts = (
+            [self.stall.update(step, metrics["charts/episode_score"])]
+            if "charts/episode_score" in metrics
+            else []
+        )
         if len(self.gpu.alerts) > self.gpu_alerts_seen:
             alerts.append(self.gpu.alerts[-1])
             self.gpu_alerts_seen = len(self.gpu.alerts)
@@ -161,8 +166,8 @@ def _run(ctx: StageContext) -> None:
         )
         scales = DenseRewardScales(
             approach_ball=cfg.dense_approach_ball_scale,
-            ball_velocity_to_target=cfg.dense_ball_to_target_scale,
-            fall=cfg.dense_fall_scale,
+            ball_velocity_to_goal=cfg.dense_ball_velocity_to_goal_scale,
+            fallen=cfg.dense_fallen_scale,
         )
         started = time.perf_counter()
         with OfficialVecEnv(cfg.num_envs, num_workers=cfg.num_workers, dense_scales=scales) as envs:
