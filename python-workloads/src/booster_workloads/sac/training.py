@@ -207,7 +207,7 @@ class SACTrainer:
 
     # ------------------------------------------------------------------------------ learning
 
-    def _update(self, state: TrainingState, key: jax.Array) -> tuple[TrainingState, dict[str, jax.Array]]:
+    def update(self, state: TrainingState, key: jax.Array) -> tuple[TrainingState, dict[str, jax.Array]]:
         """One gradient step on temperature, critics and actor, then the Polyak target update."""
         sample_key, alpha_key, critic_key, actor_key = jax.random.split(key, 4)
         batch = sample(state.replay, sample_key, self.config.batch_size)
@@ -259,7 +259,7 @@ class SACTrainer:
         update_names = ("critic_loss", "actor_loss", "alpha_loss")
 
         def updates_body(carry: TrainingState, key: jax.Array) -> tuple[TrainingState, dict[str, jax.Array]]:
-            return self._update(carry, key)
+            return self.update(carry, key)
 
         def learn(carry: TrainingState, keys: jax.Array) -> tuple[TrainingState, dict[str, jax.Array]]:
             carry, stats = jax.lax.scan(updates_body, carry, keys)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from booster_workloads.checkpoints import CheckpointManager
+from booster_workloads.sac.environment import TrainingEnv
 from booster_workloads.sac.export import ACTOR_FILE, SPEC_FILE, export_actor
 from booster_workloads.sac.state_io import StateCheckpointer
 from booster_workloads.sac.training import Metrics, SACTrainer, train
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from mlflow.models import ModelSignature
 
     from booster_workloads.runtime.context import StageContext
+    from booster_workloads.tracking.tracker import ModelVersionRef
 
 STAGE = "pretrain"
 TRAINING_TYPE = "sac_pretrain"
@@ -66,6 +68,9 @@ def actor_signature(observation_size: int, action_size: int) -> ModelSignature:
 
 def plot_learning_curve(history: Sequence[Metrics], title: str) -> Figure:
     """Reward per step (overall and per task), finished-episode return, losses and temperature."""
+    # MLflow's log_figure reaches matplotlib.pyplot as an attribute of the matplotlib module, which
+    # exists only once pyplot has been imported.
+    import matplotlib.pyplot  # noqa: F401
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(11, 7), layout="constrained")
@@ -126,7 +131,10 @@ class _Reporter:
             )
         self.stage_run.log_metrics(metrics, step=env_steps)
         self.progress.set(env_steps)
-        if self.stall.update(env_steps, metrics.get("train/reward_mean", float("nan"))) is not None:
+        # Warm-up acts randomly: its reward is the baseline, not progress to watch for a stall.
+        learning = env_steps > self.ctx.config.pretrain.warmup_steps + self.env_steps_per_iteration
+        reward = metrics.get("train/reward_mean", float("nan"))
+        if learning and self.stall.update(env_steps, reward) is not None:
             self.alerted = True
 
     def close(self) -> None:
@@ -135,18 +143,23 @@ class _Reporter:
 
 
 def run(ctx: StageContext) -> None:
-    from booster_workloads.monitoring import GpuMonitor
     from booster_workloads.soccer.mjx.env import make_mjx_env
     from booster_workloads.soccer.observation import TASKS
 
+    enable_compilation_cache(ctx.log)
+    pretrain(ctx, make_mjx_env(ctx.config.environment), TASKS)
+
+
+def pretrain(ctx: StageContext, env: TrainingEnv, task_names: tuple[str, ...]) -> ModelVersionRef:
+    """Train on ``env``, write the curve, export and register the actor; returns the registered version."""
+    from booster_workloads.monitoring import GpuMonitor
+
     cfg = ctx.config.pretrain
     log = ctx.log
-    enable_compilation_cache(log)
     with ctx.tracker.stage_run(STAGE, training_type=TRAINING_TYPE) as stage_run:
-        env = make_mjx_env(ctx.config.environment)
-        trainer = SACTrainer(env, cfg, task_names=TASKS)
+        trainer = SACTrainer(env, cfg, task_names=task_names)
         manager = CheckpointManager(ctx.volumes.stage_checkpoints(STAGE), keep=cfg.keep_checkpoints, log=log)
-        checkpointer = StateCheckpointer(manager, trainer, TASKS, log=log)
+        checkpointer = StateCheckpointer(manager, trainer, task_names, log=log)
         gpu = GpuMonitor(memory_alert_percent=ctx.config.monitoring.memory_alert_percent, log=log)
         reporter = _Reporter(ctx, stage_run, trainer.plan.env_steps_per_iteration)
         stop_on_alert = ctx.config.monitoring.stop_on_alert
@@ -210,3 +223,4 @@ def run(ctx: StageContext) -> None:
             result.env_steps,
             " (stopped early by a monitoring alert)" if result.stopped_early else "",
         )
+    return ref
