@@ -15,6 +15,9 @@ from booster_workloads.config.environment import EnvironmentConfig
 from booster_workloads.soccer import observation as ob
 from booster_workloads.soccer.mjx.env import SoccerMJXEnv, make_mjx_env
 
+# Compiling MJX's forward pass takes minutes on a shared 2-core CPU.
+pytestmark = pytest.mark.slow
+
 TASK_IDS = list(range(len(ob.TASKS)))
 
 

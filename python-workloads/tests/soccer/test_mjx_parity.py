@@ -26,6 +26,9 @@ from booster_workloads.soccer import observation as ob
 from booster_workloads.soccer.mjx import env as mjx_env
 from booster_workloads.soccer.mjx import model as scene
 
+# Compiling MJX's forward pass takes minutes on a shared 2-core CPU.
+pytestmark = pytest.mark.slow
+
 STATES_PER_TASK = 8
 TOLERANCE = 1e-4
 

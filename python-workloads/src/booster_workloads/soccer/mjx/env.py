@@ -209,7 +209,7 @@ class SoccerMJXEnv:
         target_y = kick_robot[1] + offsets
         target_x = jax.random.uniform(keys[5], (16,), minval=lo, maxval=hi)
         valid = (target_y >= wlo) & (target_y <= whi)
-        fallback_y = kick_robot[1] - jnp.sign(kick_robot[1] + 1e-9) * offsets[0]
+        fallback_y = kick_robot[1] - jnp.sign(kick_robot[1] + 1e-9) * jnp.abs(offsets[0])
         target_xy = _first_valid(
             jnp.stack([target_x, target_y], axis=1), valid, jnp.array([target_x[0], fallback_y])
         )
