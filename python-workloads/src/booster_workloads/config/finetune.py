@@ -21,6 +21,12 @@ class FinetuneConfig:
     num_workers: int = setting(
         8, toy=0, minimum=0, help="Processes stepping the environments; 0 steps them in the training process."
     )
+    torch_threads: int = setting(
+        2,
+        toy=1,
+        minimum=1,
+        help="CPU threads for the networks; the rest of the cores step environments (small MLPs gain little from more).",
+    )
     last_layer_only_until_step: int = setting(
         20_000, toy=500, minimum=0, help="Phase 1: only the last actor layer trains before this step."
     )

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import torch
+
 from booster_workloads.checkpoints import CheckpointManager
 from booster_workloads.ddpg.learner import LearnerStateError
 from booster_workloads.ddpg.replay import ReplayStateError
@@ -136,16 +138,22 @@ class _Reporter:
 
 
 def run(ctx: StageContext) -> None:
+    threads = torch.get_num_threads()
     try:
         _run(ctx)
     except (ScheduleError, ResumeError, LearnerStateError, ReplayStateError) as exc:
         raise StageFailedError(f"finetune: {exc}") from exc
+    finally:
+        torch.set_num_threads(threads)  # later stages of the same process keep their setting
 
 
 def _run(ctx: StageContext) -> None:
     cfg = ctx.config.finetune
     monitoring = ctx.config.monitoring
     check_schedule(cfg)  # before anything is downloaded or logged
+    # Oversubscribed cores make torch's thread pool spin: on a shared two-core machine two threads
+    # ran the loop ten times slower than one.
+    torch.set_num_threads(cfg.torch_threads)
     seed = ctx.config.run.seed
     log = ctx.log
     with ctx.tracker.stage_run(
