@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
@@ -233,6 +234,9 @@ class Tracker:
         self.log = log or logging.getLogger(__name__)
         self.tracking_uri = tracking_uri or config.run.tracking_uri
         self.registry_uri = registry_uri or default_registry_uri(self.tracking_uri, config.run.registry_uri)
+        if not sys.stderr.isatty():
+            # A progress bar per download is noise in a job log.
+            os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.registry_uri)
         self.client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.registry_uri)
