@@ -202,3 +202,14 @@ def test_rejects_unsafe_payload_names(tmp_path: Path) -> None:
     for name in ("../evil", "COMMIT", ".hidden", ""):
         with pytest.raises(ValueError, match="payload name"):
             make_manager(tmp_path).save(1, {name: b"x"})
+
+
+def test_saving_the_same_step_again_keeps_the_committed_checkpoint(tmp_path: Path) -> None:
+    manager = make_manager(tmp_path)
+    path = manager.save(10, payload_for(10), {"a": 1})
+    marker_before = (path / COMMIT_FILE).read_text()
+    manager.save(10, payload_for(10), {"a": 1})
+    assert (path / COMMIT_FILE).read_text() == marker_before  # not rewritten
+    manager.save(10, {"state.msgpack": b"changed"})
+    restored = manager.restore_latest()
+    assert restored is not None and restored.payload == {"state.msgpack": b"changed"}

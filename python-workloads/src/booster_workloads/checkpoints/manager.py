@@ -159,6 +159,10 @@ class CheckpointManager:
                 "created_unix": time.time(),
             }
             (staging / COMMIT_FILE).write_text(json.dumps(commit, indent=2, sort_keys=True), encoding="utf-8")
+            if self._already_saved(target, step, files):
+                # Rewriting would remove the marker for a while: a crash then would lose a good checkpoint.
+                self.log.info("checkpoint step %d is already committed with the same content", step)
+                return target
             try:
                 self._copy_in(staging, target, builtins.list(files))
                 self._commit(staging / COMMIT_FILE, target)
@@ -180,6 +184,15 @@ class CheckpointManager:
         for name in names:
             _copy_durably(staging / name, target / name)
         self._before_commit(target)
+
+    def _already_saved(self, target: Path, step: int, files: Mapping[str, Any]) -> bool:
+        marker = self._read_commit(target)
+        return (
+            marker is not None
+            and marker.get("files") == files
+            and target.is_dir()
+            and self._inspect(target, step).valid
+        )
 
     def _before_commit(self, target: Path) -> None:
         """The moment between copying the payload and writing the marker (a hook for fault tests)."""
