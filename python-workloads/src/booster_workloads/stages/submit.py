@@ -137,11 +137,8 @@ def run(ctx: StageContext) -> None:
             stage_run.set_tags({"submission/status": status})
             ctx.log.info("submission: %s", status)
             ctx.log.info("Gate 3: %s", decision.reason)
-            ctx.log.info(
-                "benchmark (official evaluation score, %d episodes per task):\n%s",
-                cfg.episodes_per_task,
-                table,
-            )
-            print(table, flush=True)
+            # The table ends the output; printed rather than logged so it appears once, unprefixed.
+            heading = f"Benchmark (official evaluation score, {cfg.episodes_per_task} episodes per task):"
+            print(f"\n{heading}\n{table}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
