@@ -13,6 +13,7 @@ import logging
 import os
 import tempfile
 import time
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ TRAINING_TYPE = "sac_pretrain"
 OUTPUT_MODEL = "pretrained_sac"
 OUTPUT_ALIAS = "candidate_pretrain"
 CURVE_FILE = "pretrain_learning_curve.png"
+STALL_WINDOW_REPORTS = 5
 # Compiled XLA programs are kept here between runs (a retried task, a second local run), so only the
 # first run on a machine pays the compile time of the MJX step. JAX_COMPILATION_CACHE_DIR overrides it.
 DEFAULT_COMPILATION_CACHE = Path.home() / ".cache" / "booster-workloads" / "jax"
@@ -115,6 +117,7 @@ class _Reporter:
         self.env_steps_per_iteration = env_steps_per_iteration
         self.progress: Any = None
         self.stall = StallDetector(ctx.config.monitoring.stall_patience_steps, log=ctx.log)
+        self.recent_rewards: deque[float] = deque(maxlen=STALL_WINDOW_REPORTS)
         self.alerted = False
 
     def __call__(self, env_steps: int, metrics: Metrics) -> None:
@@ -132,9 +135,13 @@ class _Reporter:
         self.stage_run.log_metrics(metrics, step=env_steps)
         self.progress.set(env_steps)
         # Warm-up acts randomly: its reward is the baseline, not progress to watch for a stall.
-        learning = env_steps > self.ctx.config.pretrain.warmup_steps + self.env_steps_per_iteration
-        reward = metrics.get("train/reward_mean", float("nan"))
-        if learning and self.stall.update(env_steps, reward) is not None:
+        if env_steps <= self.ctx.config.pretrain.warmup_steps + self.env_steps_per_iteration:
+            return
+        # One iteration's mean reward swings with where the few episodes in flight started; the
+        # stall detector watches the mean of the last few reports so a lucky spike is not the bar.
+        self.recent_rewards.append(metrics.get("train/reward_mean", float("nan")))
+        smoothed = sum(self.recent_rewards) / len(self.recent_rewards)
+        if self.stall.update(env_steps, smoothed) is not None:
             self.alerted = True
 
     def close(self) -> None:
