@@ -178,3 +178,9 @@ def test_checkpoints_list_and_verify(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert cli.main(["checkpoints", "verify", str(tmp_path / "empty-but-present")]) == 2
     (tmp_path / "empty").mkdir()
     assert cli.main(["checkpoints", "verify", str(tmp_path / "empty")]) == 1
+    capsys.readouterr()
+    # Pointed at the volume instead of a stage directory, it names the stage directories.
+    volume = tmp_path / "volume"
+    CheckpointManager(volume / "pretrain").save(1, {"state.msgpack": b"x"})
+    assert cli.main(["checkpoints", "list", str(volume)]) == 0
+    assert "stage directories inside: pretrain" in capsys.readouterr().out

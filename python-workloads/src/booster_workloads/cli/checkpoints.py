@@ -61,13 +61,19 @@ def _inspect(directory: Path) -> list[CheckpointInfo]:
     return CheckpointManager(directory).list()
 
 
+def _say_none(console: Console, directory: Path) -> None:
+    stages = sorted(p.name for p in directory.iterdir() if p.is_dir() and any(p.glob("step_*")))
+    hint = f"; stage directories inside: {', '.join(stages)}" if stages else ""
+    console.print(f"no checkpoints in {directory}{hint}")
+
+
 @app.command(name="list")
 def list_checkpoints(directory: DirectoryArgument) -> None:
     """Show every step_<N> checkpoint: step, size, whether committed, checksum status."""
     infos = _inspect(directory)
     console = _console()
     if not infos:
-        console.print(f"no checkpoints in {directory}")
+        _say_none(console, directory)
         return
     console.print(_table(infos, str(directory)))
 
@@ -78,7 +84,7 @@ def verify(directory: DirectoryArgument) -> None:
     infos = _inspect(directory)
     console = _console()
     if not infos:
-        console.print(f"no checkpoints in {directory}")
+        _say_none(console, directory)
         raise typer.Exit(1)
     console.print(_table(infos, str(directory)))
     newest = infos[-1]
