@@ -169,6 +169,36 @@ def test_unwritable_directory_raises_a_clear_error_and_loses_nothing(tmp_path: P
     assert restored is not None and restored.step == 1
 
 
+def test_read_only_volume_keeps_serving_its_checkpoints(tmp_path: Path) -> None:
+    """A volume whose write grant is gone: a real read-only file system (tmpfs remounted read-only)."""
+    mount_point = tmp_path / "volume"
+    mount_point.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)], capture_output=True
+    ).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs mount privileges)")
+    try:
+        manager = make_manager(mount_point / "checkpoints")
+        manager.save(1, payload_for(1))
+        subprocess.run(["mount", "-o", "remount,ro", str(mount_point)], check=True, capture_output=True)
+        with pytest.raises(
+            CheckpointError, match=r"Read-only file system; grant write access \(WRITE VOLUME"
+        ):
+            manager.save(2, payload_for(2))
+        restored = manager.restore_latest()
+        assert restored is not None and restored.step == 1 and restored.payload == payload_for(1)
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
+
+
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs a sysfs, where nobody may create files")
+def test_directory_without_write_permission(tmp_path: Path) -> None:
+    with pytest.raises(
+        CheckpointError, match=r"Operation not permitted|Permission denied|Read-only file system"
+    ):
+        make_manager(Path("/sys/booster-checkpoints")).save(1, payload_for(1))
+
+
 def test_two_writers_of_one_step_never_leave_a_mixed_checkpoint_that_loads(tmp_path: Path) -> None:
     first_copied = threading.Event()
     second_done = threading.Event()
