@@ -228,6 +228,39 @@ def test_two_writers_of_one_step_never_leave_a_mixed_checkpoint_that_loads(tmp_p
     assert make_manager(tmp_path).restore_latest() is None
 
 
+RACING_WRITER = textwrap.dedent(
+    """
+    import sys
+    from booster_workloads.checkpoints import CheckpointManager, ConcurrentWriterError
+
+    directory, marker = sys.argv[1], sys.argv[2].encode()
+    payload = {f"part{i}.bin": marker * (1 << 20) for i in range(4)}
+    try:
+        CheckpointManager(directory, keep=2).save(9, payload)
+    except ConcurrentWriterError:
+        sys.exit(3)
+    """
+)
+
+
+def test_two_writer_processes_racing_never_produce_a_loadable_mix(tmp_path: Path) -> None:
+    for attempt in range(3):
+        directory = tmp_path / f"race{attempt}"
+        writers = [
+            subprocess.Popen([sys.executable, "-c", RACING_WRITER, str(directory), marker])
+            for marker in ("A", "B")
+        ]
+        codes = [writer.wait(timeout=120) for writer in writers]
+        assert set(codes) <= {0, 3}, codes
+        restored = make_manager(directory).restore_latest()
+        if restored is None:
+            assert 3 in codes  # a broken result is only possible when a writer noticed the race
+            continue
+        contents = {data[:1] for data in restored.payload.values()}
+        assert len(contents) == 1, "a restored checkpoint mixes two writers' files"
+        assert all(len(data) == 1 << 20 for data in restored.payload.values())
+
+
 def test_rejects_unsafe_payload_names(tmp_path: Path) -> None:
     for name in ("../evil", "COMMIT", ".hidden", ""):
         with pytest.raises(ValueError, match="payload name"):
