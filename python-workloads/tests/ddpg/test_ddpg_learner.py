@@ -116,3 +116,14 @@ def test_rewards_are_combined_with_the_annealed_weights() -> None:
         metrics = learner.update(batch, step=step)
         expected = float((a * batch.reward_dense + b * batch.reward_official).mean())
         assert metrics["charts/target_q_mean"] == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+def test_device_choice_falls_back_to_cpu_and_refuses_a_missing_gpu() -> None:
+    from booster_workloads.ddpg.trainer import DeviceError, resolve_device
+
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected
+    assert resolve_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():  # no GPU on the test machines
+        with pytest.raises(DeviceError, match="torch sees no GPU; use 'auto' or 'cpu'"):
+            resolve_device("cuda")

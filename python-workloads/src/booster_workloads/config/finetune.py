@@ -21,6 +21,12 @@ class FinetuneConfig:
     num_workers: int = setting(
         8, toy=0, minimum=0, help="Processes stepping the environments; 0 steps them in the training process."
     )
+    device: str = setting(
+        "auto",
+        toy="cpu",
+        choices=("auto", "cpu", "cuda"),
+        help="Where the networks train: auto picks the GPU when torch sees one (exact resume is tested on CPU).",
+    )
     torch_threads: int = setting(
         2,
         toy=1,

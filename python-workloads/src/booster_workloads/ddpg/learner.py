@@ -57,7 +57,7 @@ def _optimizer_tensors(optimizer: torch.optim.Optimizer, prefix: str) -> tuple[d
     for index, entries in state["state"].items():
         for name, value in entries.items():
             if isinstance(value, torch.Tensor):
-                tensors[f"{prefix}.{index}.{name}"] = value.detach().clone().contiguous()
+                tensors[f"{prefix}.{index}.{name}"] = value.detach().cpu().clone().contiguous()
             else:
                 scalars.setdefault(str(index), {})[name] = value
     groups = [
@@ -84,14 +84,19 @@ def _load_optimizer(
 class DDPGLearner:
     """Networks, optimizers and the update step. ``step`` arguments are environment steps."""
 
-    def __init__(self, actor: DDPGActor, config: FinetuneConfig, seed: int) -> None:
+    def __init__(
+        self, actor: DDPGActor, config: FinetuneConfig, seed: int, device: torch.device | None = None
+    ) -> None:
         check_schedule(config)
         self.config = config
         generator_state = torch.get_rng_state()
         torch.manual_seed(seed)
-        self.actor = actor
+        self.device = device or torch.device("cpu")
+        self.actor = actor.to(self.device)
         self.actor.train()
-        self.critic = Critic(actor.observation_size, actor.action_size, config.critic_hidden_size)
+        self.critic = Critic(actor.observation_size, actor.action_size, config.critic_hidden_size).to(
+            self.device
+        )
         torch.set_rng_state(generator_state)
         self.actor_target = copy.deepcopy(self.actor)
         self.critic_target = copy.deepcopy(self.critic)
@@ -142,6 +147,7 @@ class DDPGLearner:
     def update(self, batch: Batch, step: int) -> dict[str, float]:
         """One critic update, then (when the schedule allows) one actor update, then the targets."""
         cfg = self.config
+        batch = batch.to(self.device)
         # Decided before this update's critic step: the actor waits for critic_warmup_updates completed updates.
         phase = self.apply_schedule(step)
         a, b = reward_weights(step, cfg)
@@ -188,7 +194,7 @@ class DDPGLearner:
             ("critic_target", self.critic_target),
         ):
             for key, value in module.state_dict().items():
-                tensors[f"{prefix}.{key}"] = value.detach().clone().contiguous()
+                tensors[f"{prefix}.{key}"] = value.detach().cpu().clone().contiguous()
         actor_opt, actor_meta = _optimizer_tensors(self.actor_optimizer, "actor_optimizer")
         critic_opt, critic_meta = _optimizer_tensors(self.critic_optimizer, "critic_optimizer")
         meta = {

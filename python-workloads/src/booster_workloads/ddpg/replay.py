@@ -7,6 +7,7 @@ and the critic's target never mixes objectives from different points of the run.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,11 @@ class Batch:
     reward_dense: torch.Tensor
     reward_official: torch.Tensor
     terminated: torch.Tensor
+
+    def to(self, device: torch.device) -> Batch:
+        if device.type == "cpu":
+            return self
+        return Batch(*(getattr(self, f.name).to(device, non_blocking=True) for f in dataclasses.fields(self)))
 
 
 class ReplayBuffer:

@@ -48,6 +48,19 @@ class ResumeError(ValueError):
     """A checkpoint cannot continue this run."""
 
 
+class DeviceError(ValueError):
+    """The configured device does not exist on this machine."""
+
+
+def resolve_device(requested: str) -> torch.device:
+    """``auto``: CUDA when present (the full run's GPU node), else CPU; ``cuda`` without a GPU is an error."""
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise DeviceError("finetune.device is 'cuda' but torch sees no GPU; use 'auto' or 'cpu'")
+    return torch.device(requested)
+
+
 def environment_seed(run_seed: int, step: int) -> int:
     """The seed environments are reset with at ``step`` (distinct per step, reproducible per run)."""
     return int(np.random.SeedSequence([run_seed, step]).generate_state(1)[0] % (2**31 - 1))
@@ -89,6 +102,7 @@ class DDPGTrainer:
         checkpoints: CheckpointManager | None = None,
         progress_fn: ProgressFn | None = None,
         log: logging.Logger | None = None,
+        device: torch.device | None = None,
     ) -> None:
         if envs.num_envs != config.num_envs:
             raise ValueError(
@@ -100,7 +114,7 @@ class DDPGTrainer:
         self.checkpoints = checkpoints
         self.progress_fn = progress_fn
         self.log = log or logging.getLogger(__name__)
-        self.learner = DDPGLearner(actor, config, seed)
+        self.learner = DDPGLearner(actor, config, seed, device)
         self.replay = ReplayBuffer(config.buffer_size, actor.observation_size, actor.action_size)
         self.rng = np.random.default_rng(np.random.SeedSequence([seed, 0xDD96]))
         self.step = 0
@@ -212,7 +226,8 @@ class DDPGTrainer:
 
     def _act(self, observation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with torch.no_grad():
-            policy_action = self.learner.actor(torch.from_numpy(observation)).numpy()
+            observation_tensor = torch.from_numpy(observation).to(self.learner.device)
+            policy_action = self.learner.actor(observation_tensor).cpu().numpy()
         noise = gaussian_noise(self.rng, policy_action.shape, self.config.exploration_noise_std)
         return explore(policy_action, noise)
 

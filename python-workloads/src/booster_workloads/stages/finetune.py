@@ -21,7 +21,7 @@ from booster_workloads.checkpoints import CheckpointManager
 from booster_workloads.ddpg.learner import LearnerStateError
 from booster_workloads.ddpg.replay import ReplayStateError
 from booster_workloads.ddpg.schedules import ScheduleError, check_schedule
-from booster_workloads.ddpg.trainer import DDPGTrainer, ResumeError
+from booster_workloads.ddpg.trainer import DDPGTrainer, DeviceError, ResumeError, resolve_device
 from booster_workloads.monitoring import GpuMonitor, StallDetector
 from booster_workloads.policy.torch_actor import ActorFileError, DDPGActor, load_actor, save_actor
 from booster_workloads.progress import Progress
@@ -141,7 +141,7 @@ def run(ctx: StageContext) -> None:
     threads = torch.get_num_threads()
     try:
         _run(ctx)
-    except (ScheduleError, ResumeError, LearnerStateError, ReplayStateError) as exc:
+    except (ScheduleError, ResumeError, LearnerStateError, ReplayStateError, DeviceError) as exc:
         raise StageFailedError(f"finetune: {exc}") from exc
     finally:
         torch.set_num_threads(threads)  # later stages of the same process keep their setting
@@ -154,6 +154,7 @@ def _run(ctx: StageContext) -> None:
     # Oversubscribed cores make torch's thread pool spin: on a shared two-core machine two threads
     # ran the loop ten times slower than one.
     torch.set_num_threads(cfg.torch_threads)
+    device = resolve_device(cfg.device)
     seed = ctx.config.run.seed
     log = ctx.log
     with ctx.tracker.stage_run(
@@ -163,10 +164,11 @@ def _run(ctx: StageContext) -> None:
         actor = load_pretrained_actor(files)
         stage_run.set_tags({"parent_version": parent.version})
         log.info(
-            "fine-tuning %s version %s for %d environment steps",
+            "fine-tuning %s version %s for %d environment steps, networks on %s",
             parent.name,
             parent.version,
             cfg.total_env_steps,
+            device,
         )
 
         checkpoints = CheckpointManager(
@@ -179,7 +181,9 @@ def _run(ctx: StageContext) -> None:
         )
         started = time.perf_counter()
         with OfficialVecEnv(cfg.num_envs, num_workers=cfg.num_workers, dense_scales=scales) as envs:
-            trainer = DDPGTrainer(cfg, actor, envs, seed=seed, checkpoints=checkpoints, log=log)
+            trainer = DDPGTrainer(
+                cfg, actor, envs, seed=seed, checkpoints=checkpoints, log=log, device=device
+            )
             if trainer.restore():
                 log.info("resumed fine-tuning at environment step %d", trainer.step)
             progress = Progress(
