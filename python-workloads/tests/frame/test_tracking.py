@@ -150,3 +150,26 @@ def test_a_registered_torchscript_actor_serves_through_the_registry(
     action = model.predict(observation)
     expected = actor(torch.from_numpy(observation)).detach().numpy()
     np.testing.assert_allclose(action, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_sigterm_ends_the_run_as_killed(make_tracker: Callable[..., Any]) -> None:
+    import os
+    import signal
+    import time
+
+    from booster_workloads import cli
+
+    tracker = make_tracker(**{"run.wandb_mode": "disabled"})
+    previous = signal.getsignal(signal.SIGTERM)
+    cli.install_termination_handler()
+    try:
+        with (
+            pytest.raises(SystemExit) as exited,
+            tracker.stage_run("pretrain", training_type="sac_mjx") as run,
+        ):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(30)  # the handler interrupts this at once
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert exited.value.code == 143
+    assert MlflowClient(tracker.tracking_uri).get_run(run.run_id).info.status == "KILLED"

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 import typer
 
 from booster_workloads.cli.errors import report
+
+EXIT_TERMINATED = 143
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    # Unwinding (rather than dying) lets the open MLflow run end as KILLED and temporary files go.
+    raise SystemExit(EXIT_TERMINATED)
+
+
+def install_termination_handler() -> None:
+    """Turn SIGTERM (a cancelled or preempted Databricks task) into an orderly exit."""
+    signal.signal(signal.SIGTERM, _terminate)
 
 
 def main(argv: Sequence[str] | None = None, prog_name: str = "booster-pipeline") -> int:
@@ -15,6 +29,8 @@ def main(argv: Sequence[str] | None = None, prog_name: str = "booster-pipeline")
     from booster_workloads.cli.app import app
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:
+        install_termination_handler()
     try:
         # Without standalone mode click returns an Exit's code instead of raising it.
         result = typer.main.get_command(app).main(args=args, prog_name=prog_name, standalone_mode=False)
@@ -27,6 +43,7 @@ def main(argv: Sequence[str] | None = None, prog_name: str = "booster-pipeline")
 
 def _stage_entry(stage: str) -> int:
     """``booster-<stage> ARGS`` is ``booster-pipeline <stage> ARGS`` (the Databricks wheel entry points)."""
+    install_termination_handler()
     return main([stage, *sys.argv[1:]], prog_name=f"booster-{stage}")
 
 

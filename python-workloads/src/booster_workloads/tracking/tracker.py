@@ -332,6 +332,10 @@ class Tracker:
             stage_run.log_dict(dataclasses.asdict(self.config), "config.json")
             yield stage_run
             status = RunStatus.to_string(RunStatus.FINISHED)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # SIGTERM or Ctrl-C, not a failure of the stage itself
+                status = RunStatus.to_string(RunStatus.KILLED)
+            raise
         finally:
             mlflow.end_run(status=status)
             if wandb_run is not None:
