@@ -20,6 +20,7 @@ from flax import struct
 from mujoco import mjx
 
 from booster_workloads.config.environment import EnvironmentConfig
+from booster_workloads.evaluation.scoring import EVALUATION_WEIGHTS
 from booster_workloads.soccer import observation as ob
 from booster_workloads.soccer.mjx import model as scene
 from booster_workloads.soccer.mjx.actions import policy_to_torque
@@ -49,18 +50,10 @@ TARGET_SUCCESS_DISTANCE = 0.4
 GOAL_AREA_SUCCESS_DISTANCE = 0.3
 FIELD_MARGIN = 0.5
 
-# Official evaluation weights (applied to the raw terms at the last step of an episode).
-EVAL_WEIGHTS_PENALTY = {
-    "robot_distance_ball": 0.25,
-    "ball_vel_twd_goal": 1.5,
-    "goal_scored": 2.5,
-    "offside": -3.0,
-    "ball_hits": -0.2,
-    "robot_fallen": -1.5,
-    "ball_blocked": -0.5,
-    "steps": -1.0,
-}
-EVAL_WEIGHTS_KICK = {"offside": -1.0, "success": 2.0, "distance": 0.5, "steps": -0.2}
+# Official evaluation weights (applied to the raw terms at the last step of an episode), shared with
+# the benchmark so that eval/score during pre-training is the score Gate 3 ranks by.
+EVAL_WEIGHTS_PENALTY = EVALUATION_WEIGHTS["LowerT1GoaliePenaltyKick-v0"]
+EVAL_WEIGHTS_KICK = EVALUATION_WEIGHTS["LowerT1KickToTarget-v0"]
 
 
 @struct.dataclass
