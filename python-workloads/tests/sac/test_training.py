@@ -11,6 +11,7 @@ import pytest
 from sac_fixture_env import PointMassFixtureEnv, tiny_config
 
 from booster_workloads.checkpoints import CheckpointManager
+from booster_workloads.config.loader import ConfigError
 from booster_workloads.sac.export import (
     ExportedActorError,
     export_actor,
@@ -179,3 +180,23 @@ def test_should_stop_ends_the_run_early_with_a_checkpoint(tiny_trainer: SACTrain
     result = train(tiny_trainer, seed=0, checkpointer=checkpointer, should_stop=lambda: True)
     assert result.stopped_early and result.env_steps == tiny_trainer.plan.env_steps_per_iteration
     assert [info.step for info in CheckpointManager(tmp_path / "ckpt").list()] == [result.env_steps]
+
+
+def test_settings_that_cannot_work_fail_as_configuration_errors() -> None:
+    with pytest.raises(ConfigError, match=r"pretrain\.batch_size: 64 is larger than pretrain\.buffer_size"):
+        SACTrainer(PointMassFixtureEnv(), tiny_config(batch_size=64, buffer_size=32))
+    with pytest.raises(ConfigError, match=r"pretrain\.num_envs: 8 is larger"):
+        SACTrainer(PointMassFixtureEnv(), tiny_config(buffer_size=4, batch_size=4))
+
+
+def test_stage_reports_a_foreign_checkpoint_as_a_stage_failure(
+    tiny_trainer: SACTrainer, tmp_path: Path
+) -> None:
+    from booster_workloads.stages import StageFailedError
+    from booster_workloads.stages.pretrain import _train_or_explain
+
+    manager = CheckpointManager(tmp_path / "ckpt")
+    StateCheckpointer(manager, tiny_trainer, TASKS).save(tiny_trainer.init(jax.random.PRNGKey(0)), [])
+    other = SACTrainer(PointMassFixtureEnv(), tiny_config(critic_hidden_sizes=(8, 8)))
+    with pytest.raises(StageFailedError, match=r"critic_hidden_sizes: saved \[16, 16\], now \[8, 8\]"):
+        _train_or_explain(other, seed=0, checkpointer=StateCheckpointer(manager, other, TASKS))

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from booster_workloads.config.loader import ConfigError
 from booster_workloads.config.pretrain import PretrainConfig
 from booster_workloads.sac.environment import TrainingEnv, current_observation
 from booster_workloads.sac.losses import make_losses
@@ -82,14 +83,16 @@ class SACTrainer:
         """``task_names``: when given and the environment state has a per-environment ``task`` index,
         the reward is also reported per task (``reward_by_task/<name>``)."""
         if config.batch_size > config.buffer_size:
-            raise ValueError(
-                f"pretrain.batch_size ({config.batch_size}) is larger than pretrain.buffer_size "
-                f"({config.buffer_size}); lower the batch size or raise the buffer size"
+            raise ConfigError(
+                f"pretrain.batch_size: {config.batch_size} is larger than pretrain.buffer_size "
+                f"({config.buffer_size}); lower the batch size or raise the buffer size",
+                "pretrain.batch_size",
             )
         if config.num_envs > config.buffer_size:
-            raise ValueError(
-                f"pretrain.num_envs ({config.num_envs}) is larger than pretrain.buffer_size "
-                f"({config.buffer_size}); one batched step must fit in the replay buffer"
+            raise ConfigError(
+                f"pretrain.num_envs: {config.num_envs} is larger than pretrain.buffer_size "
+                f"({config.buffer_size}); one batched step must fit in the replay buffer",
+                "pretrain.num_envs",
             )
         self.env = env
         self.config = config

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from booster_workloads.checkpoints import CheckpointManager
 from booster_workloads.sac.environment import TrainingEnv
 from booster_workloads.sac.export import ACTOR_FILE, SPEC_FILE, export_actor
-from booster_workloads.sac.state_io import StateCheckpointer
-from booster_workloads.sac.training import Metrics, SACTrainer, train
+from booster_workloads.sac.state_io import CheckpointMismatchError, StateCheckpointer
+from booster_workloads.sac.training import Metrics, SACTrainer, TrainResult, train
+from booster_workloads.stages import StageFailedError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -106,6 +107,14 @@ def plot_learning_curve(history: Sequence[Metrics], title: str) -> Figure:
     return figure
 
 
+def _train_or_explain(trainer: SACTrainer, **kwargs: Any) -> TrainResult:
+    """:func:`train`, with a checkpoint from another configuration reported as a stage failure."""
+    try:
+        return train(trainer, **kwargs)
+    except CheckpointMismatchError as exc:
+        raise StageFailedError(str(exc)) from exc
+
+
 class _Reporter:
     """Sends each metrics report to the tracker, the progress display and the stall detector."""
 
@@ -179,7 +188,7 @@ def pretrain(ctx: StageContext, env: TrainingEnv, task_names: tuple[str, ...]) -
         )
         started = time.perf_counter()
         try:
-            result = train(
+            result = _train_or_explain(
                 trainer,
                 seed=ctx.config.run.seed,
                 checkpointer=checkpointer,
