@@ -76,6 +76,29 @@ def test_failing_stage_marks_the_run_failed(make_tracker: Callable[..., Any]) ->
     assert mlflow.active_run() is None
 
 
+def test_a_bare_figure_logs_even_before_pyplot_is_imported(
+    make_tracker: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stages draw on ``matplotlib.figure.Figure``; MLflow's ``log_figure`` expects pyplot loaded."""
+    import sys
+
+    import matplotlib
+    from matplotlib.figure import Figure
+    from mlflow import MlflowClient
+
+    # As in a fresh stage process that never imported pyplot.
+    monkeypatch.delitem(sys.modules, "matplotlib.pyplot", raising=False)
+    monkeypatch.delattr(matplotlib, "pyplot", raising=False)
+    tracker = make_tracker()  # W&B offline: it receives the figure too
+    figure = Figure()
+    figure.subplots().plot([0, 1], [1, 0])
+    with tracker.stage_run("pretrain", training_type="sac_mjx") as run:
+        run.log_figure(figure, "curves/learning.png")
+        run_id = run.run_id
+    client = MlflowClient(tracker.config.run.tracking_uri)
+    assert [a.path for a in client.list_artifacts(run_id, "curves")] == ["curves/learning.png"]
+
+
 def test_register_alias_and_download_by_alias(make_tracker: Callable[..., Any], tmp_path: Path) -> None:
     tracker = make_tracker(**{"run.wandb_mode": "disabled", "run.catalog": "cat_registry_test"})
     with tracker.stage_run("pretrain", training_type="sac_mjx") as run:

@@ -79,11 +79,6 @@ def load_pretrained_actor(directory: Path) -> DDPGActor:
 
 
 def plot_curves(history: Sequence[tuple[int, Mapping[str, float]]]) -> Figure:
-    # MLflow's log_figure reaches for matplotlib.pyplot without importing it.
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(10, 6.5), layout="constrained")

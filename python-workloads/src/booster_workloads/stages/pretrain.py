@@ -71,9 +71,6 @@ def actor_signature(observation_size: int, action_size: int) -> ModelSignature:
 
 def plot_learning_curve(history: Sequence[Metrics], title: str) -> Figure:
     """Reward per step (overall and per task), finished-episode return, losses and temperature."""
-    # MLflow's log_figure reaches matplotlib.pyplot as an attribute of the matplotlib module, which
-    # exists only once pyplot has been imported.
-    import matplotlib.pyplot  # noqa: F401
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(11, 7), layout="constrained")

@@ -161,6 +161,10 @@ class StageRun:
         self._client.log_dict(self.run_id, data, artifact_file)
 
     def log_figure(self, figure: Figure, artifact_file: str) -> None:
+        # The loggers reach pyplot as an attribute of the matplotlib module, which exists only once
+        # pyplot has been imported; a stage that draws on a bare Figure need not know that.
+        import matplotlib.pyplot  # noqa: F401
+
         self._client.log_figure(self.run_id, figure, artifact_file)
         if self.wandb_run is not None:
             import wandb
