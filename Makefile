@@ -4,7 +4,7 @@ SHELL := bash
 PY := python-workloads/.venv/bin
 UV := .tools/uv/bin/uv
 # Compiled XLA programs are reused across stages and runs (the MJX step takes minutes to compile on a CPU).
-export JAX_COMPILATION_CACHE_DIR ?= $(HOME)/.cache/booster-soccer/jax
+export JAX_COMPILATION_CACHE_DIR ?= $(HOME)/.cache/booster-workloads/jax
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS ?= 1
 
 .PHONY: run synth pipeline test bootstrap node-deps python-deps wheel clean-local

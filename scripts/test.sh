@@ -8,7 +8,7 @@ cd "$root"
 PY=python-workloads/.venv/bin
 # XLA programs (the MJX step above all) take minutes to compile on a small CPU; the persistent cache
 # lets every later process with the same program, and every later run on this machine, skip that.
-export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-$HOME/.cache/booster-soccer/jax}
+export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-$HOME/.cache/booster-workloads/jax}
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=${JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS:-1}
 failed=()
 timings=()
