@@ -17,8 +17,6 @@ only at the end.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from safetensors.numpy import load_file
 
 from booster_workloads.conversion.parity import ParityReport, compare_actions
 from booster_workloads.policy.torch_actor import DDPGActor, save_actor
+from booster_workloads.runtime.staging import staged_directory
 from booster_workloads.soccer.actions import ACTION_SIZE
 from booster_workloads.soccer.observation import OBSERVATION_SIZE, TASKS
 
@@ -259,17 +258,9 @@ def convert_sac_export(
         **dict(metadata or {}),
     }
     output_dir = Path(output_dir)
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
-    try:
+    with staged_directory(output_dir) as staging:
         tasks = tuple(str(t) for t in export.spec.get("tasks", TASKS))
         save_actor(actor, staging, tasks=tasks, metadata=spec_metadata)
-        if output_dir.exists():
-            shutil.rmtree(output_dir)
-        staging.rename(output_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     files = {path.name: path for path in sorted(output_dir.iterdir())}
     return ConversionResult(
         output_dir=output_dir,

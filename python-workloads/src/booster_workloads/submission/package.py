@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy.typing as npt
 from booster_workloads.evaluation.benchmark import actor_policy
 from booster_workloads.evaluation.scoring import terminal_score
 from booster_workloads.policy.torch_actor import TORCHSCRIPT_FILE, load_actor, load_torchscript
+from booster_workloads.runtime.staging import staged_directory
 from booster_workloads.soccer.observation import TASKS, one_hot, task_index_of
 from booster_workloads.submission.platform_code import action_function_source, preprocessor_source
 
@@ -122,9 +122,7 @@ def build_submission(actor_dir: Path, output_dir: Path, *, source: Mapping[str, 
             f"{difference:.3g}); re-save the actor with policy.torch_actor.save_actor"
         )
     output_dir = Path(output_dir)
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
-    try:
+    with staged_directory(output_dir) as staging:
         shutil.copyfile(actor_dir / TORCHSCRIPT_FILE, staging / MODEL_FILE)
         (staging / PREPROCESSOR_FILE).write_text(preprocessor_source(), encoding="utf-8")
         (staging / ACTION_FUNCTION_FILE).write_text(action_function_source(), encoding="utf-8")
@@ -139,12 +137,6 @@ def build_submission(actor_dir: Path, output_dir: Path, *, source: Mapping[str, 
             "local_check": None,
         }
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        if output_dir.exists():
-            shutil.rmtree(output_dir)
-        staging.rename(output_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return SubmissionPackage(output_dir)
 
 
