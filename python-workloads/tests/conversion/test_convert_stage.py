@@ -18,11 +18,12 @@ from booster_workloads.checkpoints import CheckpointManager
 from booster_workloads.conversion.parity import collect_official_observations
 from booster_workloads.conversion.sac_to_ddpg import ConversionError, jax_reference
 from booster_workloads.manifest import load_manifest
-from booster_workloads.policy.torch_actor import load_actor, mlflow_signature
+from booster_workloads.policy.torch_actor import load_actor
 from booster_workloads.runtime.context import StageContext, VolumePaths
 from booster_workloads.soccer.observation import OBSERVATION_SIZE
 from booster_workloads.stages import convert
 from booster_workloads.tracking import ModelNotFoundError
+from booster_workloads.tracking.signature import actor_signature
 
 WriteExport = Callable[..., dict[str, np.ndarray]]
 
@@ -41,7 +42,7 @@ def register_sac(ctx: StageContext, directory: Path) -> str:
     files = {p.name: p for p in directory.iterdir()}
     with ctx.tracker.stage_run("pretrain", training_type="sac_mjx") as run:
         ref = run.log_model(
-            "pretrained_sac", files, mlflow_signature(OBSERVATION_SIZE, 24), alias="candidate_pretrain"
+            "pretrained_sac", files, actor_signature(OBSERVATION_SIZE, 24), alias="candidate_pretrain"
         )
     return str(ref.version)
 

@@ -21,6 +21,7 @@ from booster_workloads.runtime.context import StageContext, VolumePaths
 from booster_workloads.soccer.observation import OBSERVATION_SIZE
 from booster_workloads.stages import StageFailedError, finetune
 from booster_workloads.tracking import ModelNotFoundError
+from booster_workloads.tracking.signature import actor_signature
 
 TINY = {
     "finetune.total_env_steps": 60,
@@ -66,7 +67,7 @@ def _register_parent(tracker: Any, tmp_path: Path, observation_size: int = OBSER
         run.log_model(
             "pretrained_ddpg",
             files={name: str(path) for name, path in paths.items()},
-            signature=finetune.actor_signature(observation_size, 12),
+            signature=actor_signature(observation_size, 12),
             alias="candidate_pretrain",
         )
     return actor

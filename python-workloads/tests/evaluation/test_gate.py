@@ -19,9 +19,10 @@ from booster_workloads.evaluation.benchmark import (
     run_benchmark,
 )
 from booster_workloads.evaluation.gate import GateDecision, run_gate
-from booster_workloads.policy.torch_actor import DDPGActor, load_actor, mlflow_signature, save_actor
+from booster_workloads.policy.torch_actor import DDPGActor, load_actor, save_actor
 from booster_workloads.soccer.observation import OBSERVATION_SIZE, TASKS
 from booster_workloads.tracking import ModelNotFoundError
+from booster_workloads.tracking.signature import actor_signature
 
 MODEL = "finetuned_ddpg"
 
@@ -38,7 +39,7 @@ def register(tracker: Any, tmp_path: Path, seed: int, alias: str | None, score: 
         DDPGActor(OBSERVATION_SIZE), tmp_path / f"actor-{uuid.uuid4().hex[:6]}", metadata={"score": score}
     )
     with tracker.stage_run("finetune", training_type="ddpg_finetune") as run:
-        ref = run.log_model(MODEL, files, mlflow_signature(OBSERVATION_SIZE), alias=alias)
+        ref = run.log_model(MODEL, files, actor_signature(OBSERVATION_SIZE), alias=alias)
     return str(ref.version)
 
 

@@ -16,11 +16,12 @@ import torch
 from mlflow import MlflowClient
 
 from booster_workloads.manifest import load_manifest
-from booster_workloads.policy.torch_actor import DDPGActor, mlflow_signature, save_actor
+from booster_workloads.policy.torch_actor import DDPGActor, save_actor
 from booster_workloads.runtime.context import StageContext, VolumePaths
 from booster_workloads.soccer.observation import OBSERVATION_SIZE, TASKS
 from booster_workloads.stages import submit
 from booster_workloads.tracking import ModelNotFoundError
+from booster_workloads.tracking.signature import actor_signature
 
 
 def make_context(make_tracker: Callable[..., Any], **overrides: Any) -> StageContext:
@@ -42,7 +43,7 @@ def register(ctx: StageContext, tmp_path: Path, seed: int, alias: str) -> str:
     torch.manual_seed(seed)
     files = save_actor(DDPGActor(OBSERVATION_SIZE), tmp_path / f"actor-{seed}", tasks=TASKS)
     with ctx.tracker.stage_run("finetune", training_type="ddpg_finetune") as run:
-        ref = run.log_model("finetuned_ddpg", files, mlflow_signature(OBSERVATION_SIZE), alias=alias)
+        ref = run.log_model("finetuned_ddpg", files, actor_signature(OBSERVATION_SIZE), alias=alias)
     return str(ref.version)
 
 

@@ -264,17 +264,6 @@ def load_torchscript(path: Path) -> torch.jit.ScriptModule:
     return module
 
 
-def mlflow_signature(observation_size: int, action_size: int = ACTION_SIZE) -> Any:
-    """MLflow signature of an actor: float32 observations (n, obs) in, float32 actions (n, 12) out."""
-    from mlflow.models import ModelSignature
-    from mlflow.types.schema import Schema, TensorSpec
-
-    return ModelSignature(
-        inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, observation_size), "observation")]),
-        outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, action_size), "action")]),
-    )
-
-
 def _check_torchscript_matches(path: Path, eager: DDPGActor, spec: ActorSpec) -> None:
     scripted = load_torchscript(path)
     probe = torch.randn(8, spec.observation_size, generator=torch.Generator().manual_seed(0))

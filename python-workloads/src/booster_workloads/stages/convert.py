@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from booster_workloads.conversion.parity import parity_observations
 from booster_workloads.conversion.sac_to_ddpg import ConversionError, convert_sac_export, jax_reference
-from booster_workloads.policy.torch_actor import mlflow_signature
 from booster_workloads.soccer.actions import ACTION_SIZE
 from booster_workloads.soccer.observation import OBSERVATION_SIZE
+from booster_workloads.tracking.signature import actor_signature
 
 if TYPE_CHECKING:
     from booster_workloads.runtime.context import StageContext
@@ -127,7 +127,7 @@ def run(ctx: StageContext) -> None:
             ref = stage_run.log_model(
                 OUTPUT_MODEL,
                 files={name: path for name, path in result.files.items()},
-                signature=mlflow_signature(OBSERVATION_SIZE, ACTION_SIZE),
+                signature=actor_signature(OBSERVATION_SIZE, ACTION_SIZE),
                 alias=OUTPUT_ALIAS,
             )
             ctx.log.info("registered %s version %s as %s", ref.name, ref.version, ref.alias)

@@ -28,10 +28,10 @@ from booster_workloads.progress import Progress
 from booster_workloads.soccer.observation import OBSERVATION_SIZE, TASKS
 from booster_workloads.soccer.official import DenseRewardScales, OfficialVecEnv
 from booster_workloads.stages import StageFailedError
+from booster_workloads.tracking.signature import actor_signature
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-    from mlflow.models import ModelSignature
 
     from booster_workloads.runtime.context import StageContext
 
@@ -51,18 +51,6 @@ CURVES = (
 
 class FinetuneInputError(StageFailedError):
     """The pre-trained actor cannot be fine-tuned (wrong observation size, damaged files)."""
-
-
-def actor_signature(observation_size: int, action_size: int) -> ModelSignature:
-    """MLflow signature of a DDPG actor: float32 observations in, float32 actions in [-1, 1] out."""
-    import numpy as np
-    from mlflow.models import ModelSignature
-    from mlflow.types.schema import Schema, TensorSpec
-
-    return ModelSignature(
-        inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, observation_size), "observation")]),
-        outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, action_size), "action")]),
-    )
 
 
 def load_pretrained_actor(directory: Path) -> DDPGActor:

@@ -24,10 +24,10 @@ from booster_workloads.sac.export import ACTOR_FILE, SPEC_FILE, export_actor
 from booster_workloads.sac.state_io import CheckpointMismatchError, StateCheckpointer
 from booster_workloads.sac.training import Metrics, SACTrainer, TrainResult, train
 from booster_workloads.stages import StageFailedError
+from booster_workloads.tracking.signature import actor_signature
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-    from mlflow.models import ModelSignature
 
     from booster_workloads.runtime.context import StageContext
     from booster_workloads.tracking.tracker import ModelVersionRef
@@ -55,18 +55,6 @@ def enable_compilation_cache(log: logging.Logger) -> None:
     jax.config.update("jax_compilation_cache_dir", directory)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
     log.info("persistent XLA compilation cache: %s", directory)
-
-
-def actor_signature(observation_size: int, action_size: int) -> ModelSignature:
-    """Float32 observations in; the deterministic action tanh(mean) in [-1, 1] out."""
-    import numpy as np
-    from mlflow.models import ModelSignature
-    from mlflow.types.schema import Schema, TensorSpec
-
-    return ModelSignature(
-        inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, observation_size), "observation")]),
-        outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, action_size), "action")]),
-    )
 
 
 def plot_learning_curve(history: Sequence[Metrics], title: str) -> Figure:
