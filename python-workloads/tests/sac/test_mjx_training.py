@@ -17,11 +17,11 @@ import pytest
 
 from booster_workloads.config import PipelineConfig
 from booster_workloads.config.loader import build_config
+from booster_workloads.runtime.compilation_cache import enable_compilation_cache
 from booster_workloads.sac.export import ActorSpec, export_actor, load_exported_actor
 from booster_workloads.sac.training import SACTrainer, train
 from booster_workloads.soccer.actions import ACTION_SIZE
 from booster_workloads.soccer.observation import OBSERVATION_SIZE, TASKS
-from booster_workloads.stages.pretrain import enable_compilation_cache
 
 pytestmark = pytest.mark.slow
 

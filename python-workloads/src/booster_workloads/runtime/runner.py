@@ -11,6 +11,7 @@ from pathlib import Path
 
 from booster_workloads.config import PipelineConfig
 from booster_workloads.manifest import Manifest, load_manifest
+from booster_workloads.runtime.compilation_cache import enable_compilation_cache
 from booster_workloads.runtime.context import StageContext, VolumePaths
 from booster_workloads.stages import load_stage
 
@@ -38,6 +39,7 @@ def build_context(config: PipelineConfig, profile: str, log: logging.Logger) -> 
 
     manifest = load_manifest()
     apply_runtime_environment(manifest)
+    enable_compilation_cache(log)
     tracking_uri = resolve_tracking_uri(config, log)
     registry_uri = tracking_uri if config.run.tracking_uri == LOCAL_TRACKING else None
     tracker = Tracker(

@@ -9,13 +9,10 @@ checkpoint left it), writes the learning curve, exports the actor (``actor.safet
 
 from __future__ import annotations
 
-import logging
-import os
 import tempfile
 import time
 from collections import deque
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from booster_workloads.checkpoints import CheckpointManager
@@ -38,23 +35,6 @@ OUTPUT_MODEL = "pretrained_sac"
 OUTPUT_ALIAS = "candidate_pretrain"
 CURVE_FILE = "pretrain_learning_curve.png"
 STALL_WINDOW_REPORTS = 5
-# Compiled XLA programs are kept here between runs (a retried task, a second local run), so only the
-# first run on a machine pays the compile time of the MJX step. JAX_COMPILATION_CACHE_DIR overrides it.
-DEFAULT_COMPILATION_CACHE = Path.home() / ".cache" / "booster-workloads" / "jax"
-
-
-def enable_compilation_cache(log: logging.Logger) -> None:
-    import jax
-
-    directory = os.environ.get("JAX_COMPILATION_CACHE_DIR") or str(DEFAULT_COMPILATION_CACHE)
-    try:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        log.warning("no persistent compilation cache (%s); every run compiles from scratch", exc)
-        return
-    jax.config.update("jax_compilation_cache_dir", directory)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
-    log.info("persistent XLA compilation cache: %s", directory)
 
 
 def plot_learning_curve(history: Sequence[Metrics], title: str) -> Figure:
@@ -147,7 +127,6 @@ def run(ctx: StageContext) -> None:
     from booster_workloads.soccer.mjx.env import make_mjx_env
     from booster_workloads.soccer.observation import TASKS
 
-    enable_compilation_cache(ctx.log)
     pretrain(ctx, make_mjx_env(ctx.config.environment), TASKS)
 
 
