@@ -76,7 +76,7 @@ def test_every_manifest_parameter_maps_to_a_configuration_field() -> None:
 def test_dashed_spelling_and_toy_profile() -> None:
     config = to_common_options(parse("pretrain", ["--profile", "toy", "--num-envs", "8"])).load()
     assert config.pretrain.num_envs == 8
-    assert config.pretrain.total_env_steps == 20_000  # the toy value, not the full one
+    assert config.pretrain.total_env_steps == 60_000  # the toy value, not the full one
 
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:

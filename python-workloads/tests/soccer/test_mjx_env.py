@@ -54,6 +54,8 @@ def test_reset_and_step_every_task(compiled, task: int) -> None:
     assert np.all(np.isfinite(np.asarray(out.reward)))
     assert {f"reward/{n}" for n in env.config.reward_scales()} <= set(out.metrics)
     assert int(new_state.step_count[task]) == 1
+    # One step after reset the robot is still up: the alive term pays its full scale.
+    assert float(out.metrics["reward/alive"][task]) == env.config.reward_alive
     # Joint positions moved under the applied torques: the physics ran.
     assert not np.allclose(np.asarray(out.next_obs[task, :24]), np.asarray(state.obs[task, :24]))
 
@@ -84,6 +86,7 @@ def test_falling_terminates_and_auto_resets(compiled) -> None:
     new_state, out = step(dropped, jnp.zeros((len(TASK_IDS), 12)))
     assert np.all(np.asarray(out.terminated))
     assert np.all(np.asarray(out.metrics["reward/fallen"]) == env.config.cost_fallen)
+    assert np.all(np.asarray(out.metrics["reward/alive"]) == 0.0)
     # The state the policy continues from is a fresh episode.
     assert np.all(np.asarray(new_state.step_count) == 0)
     np.testing.assert_allclose(np.asarray(new_state.data.qpos[:, root + 2]), 0.7, atol=1e-6)

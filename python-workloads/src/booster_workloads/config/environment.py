@@ -32,7 +32,7 @@ class EnvironmentConfig:
     solver_ls_iterations: int = setting(8, minimum=1, help="Line-search iterations per solver iteration.")
 
     # Dense training reward: each named term is multiplied by its scale (0 turns it off). Defaults are
-    # the official environments' own weights.
+    # the official environments' own weights, plus the alive term.
     reward_approach_ball: float = setting(
         10.0, help="Scale of 1 - tanh(robot-ball distance), 1.5 once the robot has touched the ball."
     )
@@ -44,6 +44,13 @@ class EnvironmentConfig:
     )
     reward_ball_near_target: float = setting(
         5.0, help="Scale of exp(-ball-target distance) in kick-to-target."
+    )
+    reward_alive: float = setting(
+        1.0,
+        help=(
+            "Scale of 1 for every step the robot is up. Not an official term: without it a fall early "
+            "in an episode costs little more than one late, and staying up is what every other skill needs."
+        ),
     )
     cost_offside: float = setting(-10.0, help="Scale of the ball leaving the field.")
     cost_ball_hits: float = setting(
@@ -71,6 +78,7 @@ class EnvironmentConfig:
             "ball_velocity_to_goal": self.reward_ball_velocity_to_goal,
             "goal": self.reward_goal,
             "ball_near_target": self.reward_ball_near_target,
+            "alive": self.reward_alive,
             "offside": self.cost_offside,
             "ball_hits": self.cost_ball_hits,
             "fallen": self.cost_fallen,

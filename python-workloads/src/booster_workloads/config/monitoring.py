@@ -14,9 +14,12 @@ class MonitoringConfig:
     )
     stall_patience_steps: int = setting(
         100_000,
-        toy=5_000,
+        toy=50_000,
         minimum=1,
-        help="A reward not improved for this many environment steps is a stall.",
+        help=(
+            "Training progress not improved for this many environment steps is a stall (pretrain: "
+            "smoothed episode return; finetune: episode score)."
+        ),
     )
     stop_on_alert: bool = setting(
         True, help="Stop training early (after a final checkpoint) on a stall or memory alert."

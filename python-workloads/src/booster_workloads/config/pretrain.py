@@ -11,11 +11,19 @@ from booster_workloads.config.fields import setting
 class PretrainConfig:
     total_env_steps: int = setting(
         10_000_000,
-        toy=20_000,
+        toy=60_000,
         minimum=1,
         help="Environment steps in total, summed over all parallel environments.",
     )
     num_envs: int = setting(2048, toy=16, minimum=1, help="Parallel MJX environments.")
+    action_repeat: int = setting(
+        1,
+        minimum=1,
+        help=(
+            "Environment steps each policy action is held for (one transition, rewards summed); step "
+            "counts include the repeats. 1 matches the official 500 Hz control."
+        ),
+    )
     metrics_every_steps: int = setting(
         1_000,
         toy=1_000,

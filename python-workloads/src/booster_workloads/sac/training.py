@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import flax.struct
 import jax
@@ -48,6 +48,7 @@ class TrainingState(flax.struct.PyTreeNode):
     env_state: Any  # the batched environment state, leading axis num_envs
     obs: jax.Array  # (num_envs, observation_size), what the policy acts on next
     episode_return: jax.Array  # (num_envs,), reward summed since each environment's last reset
+    episode_length: jax.Array  # (num_envs,), steps since each environment's last reset
     key: jax.Array
     env_steps: jax.Array  # int32, summed over all parallel environments
     updates: jax.Array  # int32, gradient updates done
@@ -59,17 +60,32 @@ class IterationPlan:
 
     num_envs: int
     batched_steps_per_iteration: int
+    action_repeat: int = 1
 
     @property
     def env_steps_per_iteration(self) -> int:
-        return self.batched_steps_per_iteration * self.num_envs
+        return self.batched_steps_per_iteration * self.num_envs * self.action_repeat
 
 
 def plan_iterations(config: PretrainConfig) -> IterationPlan:
     return IterationPlan(
         num_envs=config.num_envs,
-        batched_steps_per_iteration=max(1, config.metrics_every_steps // config.num_envs),
+        batched_steps_per_iteration=max(
+            1, config.metrics_every_steps // (config.num_envs * config.action_repeat)
+        ),
+        action_repeat=config.action_repeat,
     )
+
+
+class RepeatedStep(NamedTuple):
+    """The outcome of one policy decision held for ``action_repeat`` environment steps."""
+
+    next_obs: jax.Array  # observation after the last step taken, before any auto-reset
+    reward: jax.Array  # summed over the steps taken
+    terminated: jax.Array  # bool
+    truncated: jax.Array  # bool
+    physics_steps: jax.Array  # environment steps taken (fewer than action_repeat if the episode ended)
+    metrics: dict[str, jax.Array]  # per-environment sums divided by action_repeat
 
 
 def _as_float(done: jax.Array) -> jax.Array:
@@ -146,6 +162,7 @@ class SACTrainer:
             env_state=env_state,
             obs=jnp.asarray(current_observation(env_state), jnp.float32),
             episode_return=jnp.zeros((self.config.num_envs,), jnp.float32),
+            episode_length=jnp.zeros((self.config.num_envs,), jnp.float32),
             key=train_key,
             env_steps=jnp.zeros((), jnp.int32),
             updates=jnp.zeros((), jnp.int32),
@@ -169,8 +186,8 @@ class SACTrainer:
         output = apply_network(self.actor, state.actor_params, self.normalized(state, state.obs))
         policy_action, _ = sample_squashed_gaussian(output, policy_key)
         action = jnp.where(state.env_steps < self.config.warmup_steps, random_action, policy_action)
-        env_state, out = jax.vmap(self.env.step)(state.env_state, action)
-        reward = jnp.asarray(out.reward, jnp.float32)
+        env_state, out = self._repeat_action(state.env_state, action)
+        reward = out.reward
         terminated = _as_float(out.terminated)
         done = jnp.maximum(terminated, _as_float(out.truncated))
         # Truncation (time limit) is not a terminal state: its value is bootstrapped; only a true
@@ -180,33 +197,96 @@ class SACTrainer:
             action=action,
             reward=reward,
             discount=1.0 - terminated,
-            next_obs=jnp.asarray(out.next_obs, jnp.float32),
+            next_obs=out.next_obs,
         )
         normalizer = state.normalizer
         if self.config.normalize_observations:
             normalizer = update_normalizer(normalizer, state.obs)
         episode_return = state.episode_return + reward
+        episode_length = state.episode_length + out.physics_steps
         stats = {
             "reward_sum": jnp.sum(reward),
             "finished_episodes": jnp.sum(done),
             "finished_return_sum": jnp.sum(episode_return * done),
+            "finished_length_sum": jnp.sum(episode_length * done),
         }
         for name, value in out.metrics.items():
-            stats[f"env/{name}"] = jnp.mean(jnp.asarray(value, jnp.float32))
+            stats[f"env/{name}"] = jnp.mean(value)
         task = getattr(state.env_state, "task", None)
         for index, task_name in enumerate(self.task_names if task is not None else ()):
             in_task = jnp.asarray(task == index, jnp.float32)
             stats[f"task_reward_sum/{task_name}"] = jnp.sum(reward * in_task)
-            stats[f"task_steps/{task_name}"] = jnp.sum(in_task)
+            stats[f"task_steps/{task_name}"] = jnp.sum(out.physics_steps * in_task)
+            stats[f"task_finished/{task_name}"] = jnp.sum(done * in_task)
+            stats[f"task_finished_return_sum/{task_name}"] = jnp.sum(episode_return * done * in_task)
         new_state = state.replace(
             replay=insert(state.replay, transitions),
             normalizer=normalizer,
             env_state=env_state,
             obs=jnp.asarray(current_observation(env_state), jnp.float32),
             episode_return=episode_return * (1.0 - done),
-            env_steps=state.env_steps + self.config.num_envs,
+            episode_length=episode_length * (1.0 - done),
+            env_steps=state.env_steps + self.config.num_envs * self.config.action_repeat,
         )
         return new_state, stats
+
+    def _repeat_action(self, env_state: Any, action: jax.Array) -> tuple[Any, RepeatedStep]:
+        """Apply ``action`` for ``action_repeat`` environment steps, or until the episode ends.
+
+        Rewards are summed over the steps taken; an environment whose episode ended stops there (its
+        state, already reset to a fresh episode, is held until the next decision), so a transition
+        never spans two episodes. ``env/*`` metrics are per environment step.
+        """
+        num_envs = self.config.num_envs
+
+        def hold(active: jax.Array, new: jax.Array, old: jax.Array) -> jax.Array:
+            return jnp.where(active.reshape((num_envs,) + (1,) * (new.ndim - 1)), new, old)
+
+        def substep(carry: tuple[Any, RepeatedStep, jax.Array], _: None) -> tuple[Any, None]:
+            current, total, finished = carry
+            stepped, out = jax.vmap(self.env.step)(current, action)
+            active = ~finished
+            weight = _as_float(active)
+            terminated = jnp.asarray(out.terminated, bool) & active
+            truncated = jnp.asarray(out.truncated, bool) & active
+            total = RepeatedStep(
+                next_obs=hold(active, jnp.asarray(out.next_obs, jnp.float32), total.next_obs),
+                reward=total.reward + weight * jnp.asarray(out.reward, jnp.float32),
+                terminated=total.terminated | terminated,
+                truncated=total.truncated | truncated,
+                physics_steps=total.physics_steps + weight,
+                metrics={
+                    name: total.metrics[name]
+                    + weight * jnp.asarray(value, jnp.float32) / self.config.action_repeat
+                    for name, value in out.metrics.items()
+                },
+            )
+            current = jax.tree_util.tree_map(lambda new, old: hold(active, new, old), stepped, current)
+            return (current, total, finished | terminated | truncated), None
+
+        # The first step runs outside the scan so the metric names (and shapes) are known.
+        first_state, first = jax.vmap(self.env.step)(env_state, action)
+        zeros = jnp.zeros((num_envs,), jnp.float32)
+        total = RepeatedStep(
+            next_obs=jnp.asarray(first.next_obs, jnp.float32),
+            reward=jnp.asarray(first.reward, jnp.float32),
+            terminated=jnp.asarray(first.terminated, bool),
+            truncated=jnp.asarray(first.truncated, bool),
+            physics_steps=zeros + 1.0,
+            metrics={
+                name: jnp.asarray(value, jnp.float32) / self.config.action_repeat
+                for name, value in first.metrics.items()
+            },
+        )
+        if self.config.action_repeat == 1:
+            return first_state, total
+        (env_state, total, _), _ = jax.lax.scan(
+            substep,
+            (first_state, total, total.terminated | total.truncated),
+            None,
+            length=self.config.action_repeat - 1,
+        )
+        return env_state, total
 
     # ------------------------------------------------------------------------------ learning
 
@@ -286,6 +366,7 @@ class SACTrainer:
         learning_steps = jnp.sum(stats.pop("learning"))
         finished = jnp.sum(stats.pop("finished_episodes"))
         finished_return = jnp.sum(stats.pop("finished_return_sum"))
+        finished_length = jnp.sum(stats.pop("finished_length_sum"))
         reward_sum = jnp.sum(stats.pop("reward_sum"))
         metrics = {}
         for task_name in self.task_names:
@@ -294,6 +375,11 @@ class SACTrainer:
                 total = jnp.sum(stats.pop(f"task_reward_sum/{task_name}"))
                 metrics[f"reward_by_task/{task_name}"] = jnp.where(
                     steps > 0, total / jnp.maximum(steps, 1.0), jnp.nan
+                )
+                task_finished = jnp.sum(stats.pop(f"task_finished/{task_name}"))
+                task_return = jnp.sum(stats.pop(f"task_finished_return_sum/{task_name}"))
+                metrics[f"episode_return_by_task/{task_name}"] = jnp.where(
+                    task_finished > 0, task_return / jnp.maximum(task_finished, 1.0), jnp.nan
                 )
         for name, value in stats.items():
             if name in update_names:
@@ -307,6 +393,9 @@ class SACTrainer:
         metrics["finished_episodes"] = finished
         metrics["episode_return"] = jnp.where(
             finished > 0, finished_return / jnp.maximum(finished, 1.0), jnp.nan
+        )
+        metrics["episode_length"] = jnp.where(
+            finished > 0, finished_length / jnp.maximum(finished, 1.0), jnp.nan
         )
         metrics["alpha"] = jnp.exp(state.log_alpha)
         return state, metrics

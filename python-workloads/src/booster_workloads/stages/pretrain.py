@@ -9,6 +9,8 @@ checkpoint left it), writes the learning curve, exports the actor (``actor.safet
 
 from __future__ import annotations
 
+import math
+import statistics
 import tempfile
 import time
 from collections import deque
@@ -16,6 +18,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from booster_workloads.checkpoints import CheckpointManager
+from booster_workloads.sac.curve import (
+    EPISODE_LENGTH,
+    EPISODE_RETURN,
+    RETURN_BY_TASK,
+    REWARD_PER_STEP,
+    curve_trends,
+    trend_table,
+)
 from booster_workloads.sac.environment import TrainingEnv
 from booster_workloads.sac.export import ACTOR_FILE, SPEC_FILE, export_actor
 from booster_workloads.sac.state_io import CheckpointMismatchError, StateCheckpointer
@@ -34,38 +44,59 @@ TRAINING_TYPE = "sac_pretrain"
 OUTPUT_MODEL = "pretrained_sac"
 OUTPUT_ALIAS = "candidate_pretrain"
 CURVE_FILE = "pretrain_learning_curve.png"
-STALL_WINDOW_REPORTS = 5
+TREND_FILE = "pretrain_learning_curve.md"
+STALL_WINDOW_REPORTS = 10
+SMOOTHING_FRACTION = 10  # the running mean spans a tenth of the reports
 
 
 def plot_learning_curve(history: Sequence[Metrics], title: str) -> Figure:
-    """Reward per step (overall and per task), finished-episode return, losses and temperature."""
+    """Episode return and reward per step (overall and per task), episode length, the reward terms,
+    losses and temperature: one point per report, with a running mean over the noisy ones."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(11, 7), layout="constrained")
-    reward_axis, return_axis, loss_axis, alpha_axis = figure.subplots(2, 2).flatten()
+    figure = Figure(figsize=(14, 8), layout="constrained")
+    axes = figure.subplots(2, 3).flatten()
+    return_axis, reward_axis, length_axis, terms_axis, loss_axis, alpha_axis = axes
 
     def series(key: str) -> tuple[list[float], list[float]]:
-        points = [(h["env_steps"], h[key]) for h in history if key in h]
+        points = [(h["env_steps"], h[key]) for h in history if key in h and not math.isnan(h[key])]
         return [p[0] for p in points], [p[1] for p in points]
 
-    task_keys = sorted({k for h in history for k in h if k.startswith("train/reward_by_task/")})
-    reward_axis.plot(*series("train/reward_mean"), label="all tasks", linewidth=2, color="black")
-    for key in task_keys:
-        reward_axis.plot(*series(key), label=key.rsplit("/", 1)[-1], alpha=0.8)
+    def smoothed(axis: Any, key: str, label: str, **style: Any) -> None:
+        steps, values = series(key)
+        if not values:
+            return
+        line = axis.plot(steps, values, alpha=0.25, linewidth=1, **style)[0]
+        window = max(1, len(values) // SMOOTHING_FRACTION)
+        running = [statistics.fmean(values[max(0, i - window + 1) : i + 1]) for i in range(len(values))]
+        axis.plot(steps, running, color=line.get_color(), label=label, linewidth=2)
+
+    task_keys = sorted({k.rsplit("/", 1)[-1] for h in history for k in h if k.startswith(RETURN_BY_TASK)})
+    smoothed(return_axis, EPISODE_RETURN, "all tasks", color="black")
+    for task in task_keys:
+        smoothed(return_axis, f"{RETURN_BY_TASK}{task}", task)
+    return_axis.set_title("return of finished episodes (training reward)")
+    smoothed(reward_axis, REWARD_PER_STEP, "all tasks", color="black")
+    for task in task_keys:
+        smoothed(reward_axis, f"train/reward_by_task/{task}", task)
     reward_axis.set_title("reward per environment step")
-    reward_axis.legend(fontsize=7)
-    return_axis.plot(*series("train/episode_return"), marker=".")
-    return_axis.set_title("return of finished episodes")
+    smoothed(length_axis, EPISODE_LENGTH, "all tasks", color="black")
+    length_axis.set_title("length of finished episodes (steps)")
+    term_keys = sorted({k for h in history for k in h if k.startswith("env/reward/")})
+    for key in term_keys:
+        terms_axis.plot(*series(key), label=key.removeprefix("env/reward/"))
+    terms_axis.set_title("reward terms per step (scaled)")
     loss_axis.plot(*series("train/critic_loss"), label="critic")
     loss_axis.plot(*series("train/actor_loss"), label="actor")
     loss_axis.set_title("losses")
-    loss_axis.legend(fontsize=7)
     alpha_axis.plot(*series("train/alpha"))
     alpha_axis.set_yscale("log")
     alpha_axis.set_title("entropy temperature alpha")
-    for axis in (reward_axis, return_axis, loss_axis, alpha_axis):
+    for axis in axes:
         axis.set_xlabel("environment steps")
         axis.grid(alpha=0.3)
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(fontsize=7)
         if not axis.lines or not any(len(line.get_xdata()) for line in axis.lines):  # type: ignore[arg-type]
             axis.text(0.5, 0.5, "no data", ha="center", va="center", transform=axis.transAxes)
     figure.suptitle(title)
@@ -91,7 +122,7 @@ class _Reporter:
         self.env_steps_per_iteration = env_steps_per_iteration
         self.progress: Any = None
         self.stall = StallDetector(ctx.config.monitoring.stall_patience_steps, log=ctx.log)
-        self.recent_rewards: deque[float] = deque(maxlen=STALL_WINDOW_REPORTS)
+        self.recent_returns: deque[float] = deque(maxlen=STALL_WINDOW_REPORTS)
         self.alerted = False
 
     def __call__(self, env_steps: int, metrics: Metrics) -> None:
@@ -111,10 +142,13 @@ class _Reporter:
         # Warm-up acts randomly: its reward is the baseline, not progress to watch for a stall.
         if env_steps <= self.ctx.config.pretrain.warmup_steps + self.env_steps_per_iteration:
             return
-        # One iteration's mean reward swings with where the few episodes in flight started; the
-        # stall detector watches the mean of the last few reports so a lucky spike is not the bar.
-        self.recent_rewards.append(metrics.get("train/reward_mean", float("nan")))
-        smoothed = sum(self.recent_rewards) / len(self.recent_rewards)
+        # The stall detector watches the return of finished episodes (what SAC maximises), averaged
+        # over the last few reports that finished any: one report holds few episodes, and their
+        # return swings with where they started, so a lucky spike must not become the bar.
+        episode_return = metrics.get("train/episode_return", math.nan)
+        if not math.isnan(episode_return):
+            self.recent_returns.append(episode_return)
+        smoothed = statistics.fmean(self.recent_returns) if self.recent_returns else math.nan
         if self.stall.update(env_steps, smoothed) is not None:
             self.alerted = True
 
@@ -166,11 +200,18 @@ def pretrain(ctx: StageContext, env: TrainingEnv, task_names: tuple[str, ...]) -
             gpu.close()
         wall = time.perf_counter() - started
         new_steps = result.env_steps - (result.resumed_from_env_steps or 0)
+        # Logged with the run's last metrics: W&B drops values logged at a step once it has moved on.
+        trends = curve_trends(result.history, warmup_steps=cfg.warmup_steps)
         stage_run.log_metrics(
             {
                 "charts/wall_seconds": wall,
                 "charts/compile_seconds": result.compile_seconds,
                 "charts/env_steps_per_second": new_steps / max(wall, 1e-9),
+                **{
+                    f"curve/{t.metric.removeprefix('train/')}/{part}": getattr(t, part)
+                    for t in trends
+                    for part in ("start", "end")
+                },
             },
             step=result.env_steps,
         )
@@ -186,6 +227,14 @@ def pretrain(ctx: StageContext, env: TrainingEnv, task_names: tuple[str, ...]) -
         figure.savefig(curve_path, dpi=110)
         stage_run.log_figure(figure, CURVE_FILE)
         log.info("learning curve written to %s", curve_path)
+        if trends:
+            table = trend_table(trends)
+            (curve_path.parent / TREND_FILE).write_text(
+                f"# Learning-curve trend\n\nFirst third against last third of the reports after warm-up "
+                f"({result.env_steps} environment steps, seed {ctx.config.run.seed}).\n\n{table}\n"
+            )
+            stage_run.log_artifact(curve_path.parent / TREND_FILE)
+            log.info("learning-curve trend (first third -> last third after warm-up):\n%s", table)
 
         with tempfile.TemporaryDirectory(prefix="sac-actor-") as export_dir:
             files = export_actor(result.state, checkpointer.actor_spec(result.state), export_dir)

@@ -424,6 +424,7 @@ class SoccerMJXEnv:
             "ball_velocity_to_goal": velocity_to_goal,
             "goal": scored.astype(jnp.float32),
             "ball_near_target": jnp.where(is_kick, jnp.exp(-target_distance), 0.0),
+            "alive": (~fallen).astype(jnp.float32),
             "offside": offside.astype(jnp.float32),
             "ball_hits": jnp.where(
                 penalty_task, jnp.log1p(jnp.maximum(0, ball_hits - 1).astype(jnp.float32)), 0.0
