@@ -264,27 +264,29 @@ class SACTrainer:
             current = jax.tree_util.tree_map(lambda new, old: hold(active, new, old), stepped, current)
             return (current, total, finished | terminated | truncated), None
 
-        # The first step runs outside the scan so the metric names (and shapes) are known.
-        first_state, first = jax.vmap(self.env.step)(env_state, action)
-        zeros = jnp.zeros((num_envs,), jnp.float32)
-        total = RepeatedStep(
-            next_obs=jnp.asarray(first.next_obs, jnp.float32),
-            reward=jnp.asarray(first.reward, jnp.float32),
-            terminated=jnp.asarray(first.terminated, bool),
-            truncated=jnp.asarray(first.truncated, bool),
-            physics_steps=zeros + 1.0,
-            metrics={
-                name: jnp.asarray(value, jnp.float32) / self.config.action_repeat
-                for name, value in first.metrics.items()
-            },
-        )
         if self.config.action_repeat == 1:
-            return first_state, total
+            stepped, out = jax.vmap(self.env.step)(env_state, action)
+            return stepped, RepeatedStep(
+                next_obs=jnp.asarray(out.next_obs, jnp.float32),
+                reward=jnp.asarray(out.reward, jnp.float32),
+                terminated=jnp.asarray(out.terminated, bool),
+                truncated=jnp.asarray(out.truncated, bool),
+                physics_steps=jnp.ones((num_envs,), jnp.float32),
+                metrics={name: jnp.asarray(value, jnp.float32) for name, value in out.metrics.items()},
+            )
+        # Running totals start at zero; their shapes (and the metric names) come from tracing one step.
+        _, shapes = jax.eval_shape(jax.vmap(self.env.step), env_state, action)
+        nothing = jnp.zeros((num_envs,), bool)
+        total = RepeatedStep(
+            next_obs=jnp.zeros(shapes.next_obs.shape, jnp.float32),
+            reward=jnp.zeros((num_envs,), jnp.float32),
+            terminated=nothing,
+            truncated=nothing,
+            physics_steps=jnp.zeros((num_envs,), jnp.float32),
+            metrics={name: jnp.zeros(shape.shape, jnp.float32) for name, shape in shapes.metrics.items()},
+        )
         (env_state, total, _), _ = jax.lax.scan(
-            substep,
-            (first_state, total, total.terminated | total.truncated),
-            None,
-            length=self.config.action_repeat - 1,
+            substep, (env_state, total, nothing), None, length=self.config.action_repeat
         )
         return env_state, total
 
