@@ -22,7 +22,8 @@ def test_full_profile_holds_the_spec_numbers() -> None:
     assert config.pretrain.keep_checkpoints == 2
     assert config.finetune.total_env_steps == 200_000
     assert config.monitoring.memory_alert_percent == 95.0
-    assert config.monitoring.stall_patience_steps == 100_000
+    assert config.pretrain.stall_patience_steps == 1_000_000  # a tenth of the 10M-step run
+    assert config.finetune.stall_patience_steps == 100_000
 
 
 def test_toy_profile_takes_every_declared_toy_value() -> None:

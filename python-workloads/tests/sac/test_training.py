@@ -101,14 +101,22 @@ def test_a_different_seed_gives_different_parameters(tiny_trainer: SACTrainer) -
     assert not np.array_equal(kernel(a), kernel(b))
 
 
+@pytest.mark.parametrize(
+    ("change", "difference"),
+    [
+        ({"num_envs": 4}, r"num_envs: saved 8, now 4"),
+        # Held actions change what a stored transition means, though not any array's shape.
+        ({"action_repeat": 2}, r"action_repeat: saved 1, now 2"),
+    ],
+)
 def test_checkpoint_of_another_configuration_is_refused_with_the_difference(
-    tiny_trainer: SACTrainer, tmp_path: Path
+    tiny_trainer: SACTrainer, tmp_path: Path, change: dict[str, int], difference: str
 ) -> None:
     manager = CheckpointManager(tmp_path / "ckpt")
     state = tiny_trainer.init(jax.random.PRNGKey(0))
     StateCheckpointer(manager, tiny_trainer, TASKS).save(state, [])
-    other = SACTrainer(PointMassFixtureEnv(), tiny_config(num_envs=4))
-    with pytest.raises(CheckpointMismatchError, match=r"num_envs: saved 8, now 4"):
+    other = SACTrainer(PointMassFixtureEnv(), tiny_config(**change))
+    with pytest.raises(CheckpointMismatchError, match=difference):
         StateCheckpointer(manager, other, TASKS).restore(other.init(jax.random.PRNGKey(0)))
 
 
@@ -118,12 +126,16 @@ def test_changed_learning_rate_resumes_with_a_warning(
     manager = CheckpointManager(tmp_path / "ckpt")
     state = tiny_trainer.init(jax.random.PRNGKey(0))
     StateCheckpointer(manager, tiny_trainer, TASKS).save(state, [])
-    changed = SACTrainer(PointMassFixtureEnv(), tiny_config(actor_learning_rate=1e-3, total_env_steps=99_999))
+    changed = SACTrainer(
+        PointMassFixtureEnv(),
+        tiny_config(actor_learning_rate=1e-3, total_env_steps=99_999, stall_patience_steps=7),
+    )
     with caplog.at_level(logging.WARNING):
         restored = StateCheckpointer(manager, changed, TASKS).restore(changed.init(jax.random.PRNGKey(5)))
     assert restored is not None
     _assert_states_identical(restored[0], state)
-    assert "actor_learning_rate" in caplog.text and "total_env_steps" not in caplog.text
+    assert "actor_learning_rate" in caplog.text
+    assert "total_env_steps" not in caplog.text and "stall_patience_steps" not in caplog.text
 
 
 def test_exported_actor_reproduces_the_trained_policy(tiny_trainer: SACTrainer, tmp_path: Path) -> None:

@@ -15,6 +15,15 @@ class FinetuneConfig:
         minimum=1,
         help="Environment steps of fine-tuning, summed over all parallel environments.",
     )
+    stall_patience_steps: int = setting(
+        100_000,
+        toy=5_000,
+        minimum=1,
+        help=(
+            "An episode score not improved for this many environment steps is a stall (an alert; it "
+            "ends the run when monitoring.stop_on_alert)."
+        ),
+    )
     num_envs: int = setting(
         16, toy=3, minimum=1, help="Official environments stepped in parallel (tasks interleaved)."
     )

@@ -1,4 +1,7 @@
-"""Configuration of GPU monitoring, stall detection and progress reporting, shared by the training stages."""
+"""Configuration of GPU monitoring, alerts and progress reporting, shared by the training stages.
+
+Stall patience belongs to each training stage's own section, since it scales with that stage's budget.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +14,6 @@ from booster_workloads.config.fields import setting
 class MonitoringConfig:
     memory_alert_percent: float = setting(
         95.0, minimum=0.0, maximum=100.0, help="GPU memory use above this percentage raises an error alert."
-    )
-    stall_patience_steps: int = setting(
-        100_000,
-        toy=50_000,
-        minimum=1,
-        help=(
-            "Training progress not improved for this many environment steps is a stall (pretrain: "
-            "smoothed episode return; finetune: episode score)."
-        ),
     )
     stop_on_alert: bool = setting(
         True, help="Stop training early (after a final checkpoint) on a stall or memory alert."

@@ -39,6 +39,15 @@ class PretrainConfig:
         minimum=1,
         help="Checkpoint the whole training state every this many environment steps.",
     )
+    stall_patience_steps: int = setting(
+        1_000_000,
+        toy=50_000,
+        minimum=1,
+        help=(
+            "A smoothed episode return not improved for this many environment steps is a stall "
+            "(an alert; it ends the run when monitoring.stop_on_alert)."
+        ),
+    )
     keep_checkpoints: int = setting(2, minimum=1, help="Committed checkpoints kept; older ones are deleted.")
     batch_size: int = setting(1024, toy=128, minimum=1, help="Transitions per gradient update.")
     updates_per_env_step: int = setting(

@@ -32,16 +32,23 @@ from booster_workloads.sac.training import SACTrainer, TrainingState, state_env_
 
 STATE_FILE = "state.msgpack"
 HISTORY_FILE = "history.json"
-STATE_FORMAT = 1
+STATE_FORMAT = 2  # 2: the training state holds each environment's episode length
 
 # Configuration fields that change the shape or the meaning of the saved state; a checkpoint
 # written under other values cannot continue this run.
 # Settings a resumed run may change without affecting what it computes.
 _SCHEDULE_FIELDS = frozenset(
-    {"total_env_steps", "checkpoint_every_steps", "keep_checkpoints", "gpu_stats_every_steps"}
+    {
+        "total_env_steps",
+        "checkpoint_every_steps",
+        "keep_checkpoints",
+        "gpu_stats_every_steps",
+        "stall_patience_steps",
+    }
 )
 _STATE_DEFINING_FIELDS = (
     "num_envs",
+    "action_repeat",
     "buffer_size",
     "actor_hidden_sizes",
     "critic_hidden_sizes",

@@ -181,7 +181,7 @@ def _run(ctx: StageContext) -> None:
             reporter = _Reporter(
                 stage_run,
                 progress,
-                StallDetector(monitoring.stall_patience_steps, log=log),
+                StallDetector(cfg.stall_patience_steps, log=log),
                 gpu,
                 monitoring.stop_on_alert,
             )

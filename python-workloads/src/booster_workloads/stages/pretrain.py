@@ -121,7 +121,7 @@ class _Reporter:
         self.stage_run = stage_run
         self.env_steps_per_iteration = env_steps_per_iteration
         self.progress: Any = None
-        self.stall = StallDetector(ctx.config.monitoring.stall_patience_steps, log=ctx.log)
+        self.stall = StallDetector(ctx.config.pretrain.stall_patience_steps, log=ctx.log)
         self.recent_returns: deque[float] = deque(maxlen=STALL_WINDOW_REPORTS)
         self.alerted = False
 
