@@ -28,8 +28,6 @@ class ToyPipelineRun:
     completed: subprocess.CompletedProcess[str]
     client: MlflowClient
     volume_root: Path
-    catalog: str
-    schema: str
 
 
 CATALOG, SCHEMA, EXPERIMENT, SEED = "booster_soccer", "rl_models", "end-to-end", 0
@@ -85,15 +83,13 @@ def toy_pipeline(mlflow_server: str, tmp_path_factory: pytest.TempPathFactory) -
         completed=completed,
         client=MlflowClient(tracking_uri=mlflow_server, registry_uri=mlflow_server),
         volume_root=volume_root,
-        catalog=CATALOG,
-        schema=SCHEMA,
     )
 
 
 def test_toy_pipeline_runs_all_five_stages_and_registers_each_milestone(toy_pipeline: ToyPipelineRun) -> None:
     manifest = load_manifest()
     completed, client = toy_pipeline.completed, toy_pipeline.client
-    catalog, schema, volume_root = toy_pipeline.catalog, toy_pipeline.schema, toy_pipeline.volume_root
+    catalog, schema, volume_root = CATALOG, SCHEMA, toy_pipeline.volume_root
 
     # The run ends with the benchmark table: one row per competition task and the weighted total.
     from booster_workloads.soccer.observation import TASKS
@@ -145,7 +141,7 @@ def test_toy_pretraining_learning_curve_goes_up_on_a_task(toy_pipeline: ToyPipel
 
     manifest = load_manifest()
     client = toy_pipeline.client
-    name = manifest.registered_model_name(toy_pipeline.catalog, toy_pipeline.schema, "pretrained_sac")
+    name = manifest.registered_model_name(CATALOG, SCHEMA, "pretrained_sac")
     version = client.get_model_version_by_alias(name, manifest.aliases["candidate_pretrain"])
     run_id = version.run_id
     assert run_id is not None

@@ -25,8 +25,6 @@ class CurveTrend:
     metric: str
     start: float
     end: float
-    start_reports: int
-    end_reports: int
 
     @property
     def gain(self) -> float:
@@ -64,13 +62,7 @@ def curve_trend(
     first, last = values(learning[:third]), values(learning[-third:])
     if not first or not last:
         return None
-    return CurveTrend(
-        metric=metric,
-        start=statistics.fmean(first),
-        end=statistics.fmean(last),
-        start_reports=len(first),
-        end_reports=len(last),
-    )
+    return CurveTrend(metric=metric, start=statistics.fmean(first), end=statistics.fmean(last))
 
 
 def curve_trends(history: Sequence[Mapping[str, float]], *, warmup_steps: int) -> list[CurveTrend]:

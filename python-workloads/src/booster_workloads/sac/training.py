@@ -230,6 +230,18 @@ class SACTrainer:
         )
         return new_state, stats
 
+    def _step_once(self, env_state: Any, action: jax.Array) -> tuple[Any, RepeatedStep]:
+        """Every environment one step, its outcome in the trainer's dtypes."""
+        stepped, out = jax.vmap(self.env.step)(env_state, action)
+        return stepped, RepeatedStep(
+            next_obs=jnp.asarray(out.next_obs, jnp.float32),
+            reward=jnp.asarray(out.reward, jnp.float32),
+            terminated=jnp.asarray(out.terminated, bool),
+            truncated=jnp.asarray(out.truncated, bool),
+            physics_steps=jnp.ones((self.config.num_envs,), jnp.float32),
+            metrics={name: jnp.asarray(value, jnp.float32) for name, value in out.metrics.items()},
+        )
+
     def _repeat_action(self, env_state: Any, action: jax.Array) -> tuple[Any, RepeatedStep]:
         """Apply ``action`` for ``action_repeat`` environment steps, or until the episode ends.
 
@@ -237,6 +249,9 @@ class SACTrainer:
         state, already reset to a fresh episode, is held until the next decision), so a transition
         never spans two episodes. ``env/*`` metrics are per environment step.
         """
+        repeat = self.config.action_repeat
+        if repeat == 1:
+            return self._step_once(env_state, action)
         num_envs = self.config.num_envs
 
         def hold(active: jax.Array, new: jax.Array, old: jax.Array) -> jax.Array:
@@ -244,50 +259,29 @@ class SACTrainer:
 
         def substep(carry: tuple[Any, RepeatedStep, jax.Array], _: None) -> tuple[Any, None]:
             current, total, finished = carry
-            stepped, out = jax.vmap(self.env.step)(current, action)
+            stepped, out = self._step_once(current, action)
             active = ~finished
             weight = _as_float(active)
-            terminated = jnp.asarray(out.terminated, bool) & active
-            truncated = jnp.asarray(out.truncated, bool) & active
+            terminated = out.terminated & active
+            truncated = out.truncated & active
             total = RepeatedStep(
-                next_obs=hold(active, jnp.asarray(out.next_obs, jnp.float32), total.next_obs),
-                reward=total.reward + weight * jnp.asarray(out.reward, jnp.float32),
+                next_obs=hold(active, out.next_obs, total.next_obs),
+                reward=total.reward + weight * out.reward,
                 terminated=total.terminated | terminated,
                 truncated=total.truncated | truncated,
                 physics_steps=total.physics_steps + weight,
                 metrics={
-                    name: total.metrics[name]
-                    + weight * jnp.asarray(value, jnp.float32) / self.config.action_repeat
-                    for name, value in out.metrics.items()
+                    name: total.metrics[name] + weight * value / repeat for name, value in out.metrics.items()
                 },
             )
             current = jax.tree_util.tree_map(lambda new, old: hold(active, new, old), stepped, current)
             return (current, total, finished | terminated | truncated), None
 
-        if self.config.action_repeat == 1:
-            stepped, out = jax.vmap(self.env.step)(env_state, action)
-            return stepped, RepeatedStep(
-                next_obs=jnp.asarray(out.next_obs, jnp.float32),
-                reward=jnp.asarray(out.reward, jnp.float32),
-                terminated=jnp.asarray(out.terminated, bool),
-                truncated=jnp.asarray(out.truncated, bool),
-                physics_steps=jnp.ones((num_envs,), jnp.float32),
-                metrics={name: jnp.asarray(value, jnp.float32) for name, value in out.metrics.items()},
-            )
-        # Running totals start at zero; their shapes (and the metric names) come from tracing one step.
-        _, shapes = jax.eval_shape(jax.vmap(self.env.step), env_state, action)
+        # Running totals start at zero, shaped (metric names included) like one traced step.
+        _, shapes = jax.eval_shape(self._step_once, env_state, action)
+        total = jax.tree_util.tree_map(lambda shape: jnp.zeros(shape.shape, shape.dtype), shapes)
         nothing = jnp.zeros((num_envs,), bool)
-        total = RepeatedStep(
-            next_obs=jnp.zeros(shapes.next_obs.shape, jnp.float32),
-            reward=jnp.zeros((num_envs,), jnp.float32),
-            terminated=nothing,
-            truncated=nothing,
-            physics_steps=jnp.zeros((num_envs,), jnp.float32),
-            metrics={name: jnp.zeros(shape.shape, jnp.float32) for name, shape in shapes.metrics.items()},
-        )
-        (env_state, total, _), _ = jax.lax.scan(
-            substep, (env_state, total, nothing), None, length=self.config.action_repeat
-        )
+        (env_state, total, _), _ = jax.lax.scan(substep, (env_state, total, nothing), None, length=repeat)
         return env_state, total
 
     # ------------------------------------------------------------------------------ learning

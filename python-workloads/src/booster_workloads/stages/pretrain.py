@@ -221,7 +221,6 @@ def pretrain(ctx: StageContext, env: TrainingEnv, task_names: tuple[str, ...]) -
         figure = plot_learning_curve(
             result.history, f"SAC pre-training on MJX ({ctx.profile} profile, {cfg.num_envs} environments)"
         )
-        ctx.volumes.artifacts.mkdir(parents=True, exist_ok=True)
         curve_path = ctx.volumes.artifacts / STAGE / CURVE_FILE
         curve_path.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(curve_path, dpi=110)
